@@ -1,0 +1,17 @@
+package io.dermcap.model;
+
+/**
+ * Decoding settings with Hugging Face {@code generate} semantics. The bundle's manifest gives the
+ * defaults (the released settings); a request may override some of them within
+ * {@link GenerationLimits}.
+ */
+public record GenerationSettings(
+        String prompt,
+        int numBeams,
+        int maxNewTokens,
+        int minNewTokens,
+        int noRepeatNgramSize,
+        double repetitionPenalty,
+        double lengthPenalty,
+        boolean earlyStopping) {
+}
