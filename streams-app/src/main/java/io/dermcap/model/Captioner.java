@@ -15,12 +15,25 @@ public interface Captioner extends AutoCloseable {
     ModelInfo info();
 
     /**
+     * The settings for one request: its overrides over the bundle's defaults, checked against the
+     * engine's bounds and the model's context window.
+     *
+     * @throws InvalidSettingsException naming the setting and the bound it breaks
+     */
+    GenerationSettings settingsFor(Overrides overrides) throws InvalidSettingsException;
+
+    /**
      * Captions every request of the batch in one model run and returns the results in the same
      * order.
      *
      * @throws ModelException when the runtime fails; the whole batch failed
      */
     List<Caption> caption(List<Request> batch) throws ModelException;
+
+    /** What a request may override; null means the bundle's default. */
+    record Overrides(String prompt, Integer numBeams, Integer maxNewTokens, Integer minNewTokens) {
+        public static final Overrides NONE = new Overrides(null, null, null, null);
+    }
 
     /** One image and the settings to caption it with (already validated). */
     record Request(PixelTensor pixels, GenerationSettings settings) {
