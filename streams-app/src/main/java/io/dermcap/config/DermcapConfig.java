@@ -1,0 +1,27 @@
+package io.dermcap.config;
+
+import io.dermcap.batching.BatchOptions;
+import io.dermcap.metrics.MetricsOptions;
+import io.dermcap.topology.TopologyOptions;
+
+import java.util.Properties;
+
+/**
+ * The whole configuration of a {@code dermcap run}, typed, read once by {@link Config#load}.
+ *
+ * @param streams complete Kafka Streams properties (user {@code kafka.*} settings and derived ones)
+ */
+public record DermcapConfig(
+        TopologyOptions topology,
+        BatchOptions batch,
+        MetricsOptions http,
+        Properties streams) {
+
+    /** A copy of the Streams properties, for callers that add runtime objects to them. */
+    @Override
+    public Properties streams() {
+        Properties copy = new Properties();
+        copy.putAll(streams);
+        return copy;
+    }
+}

@@ -1,0 +1,54 @@
+package io.dermcap.config;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Properties;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class ConfigDocsTest {
+
+    private static final Path DOC = Path.of(System.getProperty("dermcap.repo.root", ".."), "docs", "configuration.md");
+
+    @Test
+    void committedTableIsTheGeneratedOne() throws IOException {
+        String generated = ConfigDocs.markdown();
+        if (Boolean.getBoolean("dermcap.docs.write")) {
+            Files.createDirectories(DOC.getParent());
+            Files.writeString(DOC, generated);
+        }
+        assertThat(DOC).exists();
+        assertThat(Files.readString(DOC)).as("docs/configuration.md is out of date; regenerate it").isEqualTo(generated);
+    }
+
+    @Test
+    void everyKeyIsInTheTableWithItsDefaultAndEnvironmentName() {
+        String md = ConfigDocs.markdown();
+        for (Key<?> k : ConfigKeys.all()) {
+            assertThat(md).contains("| `" + k.name() + "` |").contains("`" + k.envName() + "`");
+            if (!k.defaultValue().isEmpty()) {
+                assertThat(md).contains("| `" + k.name() + "` | `" + k.defaultValue() + "` |");
+            }
+        }
+    }
+
+    @Test
+    void everyDocumentedDefaultParsesAndPlainKafkaDefaultsAreTheDerivedOnes() {
+        for (Key<?> k : ConfigKeys.all()) {
+            if (k.defaultValue() != null) {
+                k.parse().apply(k.defaultValue());
+            }
+        }
+        Properties derived = Config.load(null, Map.of("DERMCAP_KAFKA_BOOTSTRAP_SERVERS", "b:9092")).streams();
+        for (ConfigKeys.KafkaDefault d : ConfigKeys.KAFKA_DEFAULTS) {
+            String key = d.key().substring(ConfigKeys.KAFKA_PREFIX.length());
+            if (d.defaultValue().matches("[\\w.]+")) {
+                assertThat(derived.getProperty(key)).as(d.key()).isEqualTo(d.defaultValue());
+            }
+        }
+    }
+}

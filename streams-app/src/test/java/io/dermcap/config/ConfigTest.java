@@ -1,0 +1,163 @@
+package io.dermcap.config;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ConfigTest {
+
+    @TempDir
+    Path dir;
+
+    private Path file(String text) throws IOException {
+        Path f = dir.resolve("dermcap.properties");
+        Files.writeString(f, text);
+        return f;
+    }
+
+    @Test
+    void defaultsNeedOnlyTheBrokers() throws IOException {
+        DermcapConfig c = Config.load(file("kafka.bootstrap.servers=localhost:9092\n"), Map.of());
+        assertThat(c.topology().requestTopic()).isEqualTo("image-requests");
+        assertThat(c.topology().captionTopic()).isEqualTo("captions");
+        assertThat(c.topology().failureTopic()).isEqualTo("caption-failures");
+        assertThat(c.topology().instanceId()).isNotBlank();
+        assertThat(c.batch().maxSize()).isEqualTo(8);
+        assertThat(c.batch().maxDelay()).isEqualTo(Duration.ofMillis(200));
+        assertThat(c.batch().maxInflight()).isEqualTo(24);
+        assertThat(c.batch().maxBuffered()).isEqualTo(16);
+        assertThat(c.http().port()).isEqualTo(8080);
+        Properties s = c.streams();
+        assertThat(s.getProperty("bootstrap.servers")).isEqualTo("localhost:9092");
+        assertThat(s.getProperty("application.id")).isEqualTo("dermcap");
+        assertThat(s.getProperty("processing.guarantee")).isEqualTo("at_least_once");
+        assertThat(s.getProperty("commit.interval.ms")).isEqualTo("1000");
+        assertThat(s.getProperty("max.poll.interval.ms")).isEqualTo("300000");
+        assertThat(s.getProperty("poll.ms")).isEqualTo("50");
+        assertThat(s).doesNotContainKey("transaction.timeout.ms");
+    }
+
+    @Test
+    void environmentOverridesTheFileAndReachesKafka() throws IOException {
+        Path f = file("""
+                kafka.bootstrap.servers=localhost:9092
+                batch.max.size=4
+                topic.captions=from-file
+                """);
+        DermcapConfig c = Config.load(f, Map.of(
+                "DERMCAP_BATCH_MAX_SIZE", "16",
+                "DERMCAP_KAFKA_SASL_JAAS_CONFIG", "org.example.Login required;",
+                "DERMCAP_KAFKA_NUM_STREAM_THREADS", "2",
+                "PATH", "/usr/bin",
+                "DERMCAP_CONFIG", "/etc/dermcap.properties"));
+        assertThat(c.batch().maxSize()).isEqualTo(16);
+        assertThat(c.batch().maxInflight()).isEqualTo(48);
+        assertThat(c.topology().captionTopic()).isEqualTo("from-file");
+        assertThat(c.streams().getProperty("sasl.jaas.config")).isEqualTo("org.example.Login required;");
+        assertThat(c.streams().getProperty("num.stream.threads")).isEqualTo("2");
+    }
+
+    @Test
+    void exactlyOnceDerivesCommitAndTransactionTimeouts() throws IOException {
+        DermcapConfig c = Config.load(file("""
+                kafka.bootstrap.servers=b:9092
+                kafka.processing.guarantee=exactly_once_v2
+                batch.backpressure.block.ms=5000
+                """), Map.of());
+        Properties s = c.streams();
+        assertThat(s.getProperty("commit.interval.ms")).isEqualTo("100");
+        assertThat(s.getProperty("transaction.timeout.ms")).isEqualTo("20100");
+        assertThat(s.getProperty("max.poll.interval.ms")).isEqualTo("300000");
+    }
+
+    @Test
+    void unknownKeyInFileIsNamed() throws IOException {
+        Path f = file("kafka.bootstrap.servers=b:9092\nbatch.max.szie=8\n");
+        assertThatThrownBy(() -> Config.load(f, Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("batch.max.szie")
+                .hasMessageContaining("unknown key");
+    }
+
+    @Test
+    void unknownEnvironmentVariableIsNamed() throws IOException {
+        Path f = file("kafka.bootstrap.servers=b:9092\n");
+        assertThatThrownBy(() -> Config.load(f, Map.of("DERMCAP_BATCH_SIZE", "3")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("DERMCAP_BATCH_SIZE");
+    }
+
+    @Test
+    void invalidValueNamesKeyValueAndOrigin() throws IOException {
+        Path f = file("kafka.bootstrap.servers=b:9092\n");
+        assertThatThrownBy(() -> Config.load(f, Map.of("DERMCAP_BATCH_MAX_SIZE", "zero")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("batch.max.size")
+                .hasMessageContaining("'zero'")
+                .hasMessageContaining("DERMCAP_BATCH_MAX_SIZE")
+                .satisfies(e -> assertThat(((ConfigException) e).key()).isEqualTo("batch.max.size"));
+        Path g = file("kafka.bootstrap.servers=b:9092\nbatch.max.size=0\n");
+        assertThatThrownBy(() -> Config.load(g, Map.of()))
+                .hasMessageContaining("batch.max.size").hasMessageContaining("between 1 and 1024");
+    }
+
+    @Test
+    void inflightBelowBatchSizeIsRefused() throws IOException {
+        Path f = file("kafka.bootstrap.servers=b:9092\nbatch.max.size=8\nbatch.max.inflight=4\n");
+        assertThatThrownBy(() -> Config.load(f, Map.of()))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("batch.max.inflight");
+    }
+
+    @Test
+    void missingBrokersAreNamed() {
+        assertThatThrownBy(() -> Config.load(null, Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("kafka.bootstrap.servers")
+                .hasMessageContaining("required");
+    }
+
+    @Test
+    void pollIntervalTooShortForTheBackpressureWaitIsRefused() throws IOException {
+        Path f = file("kafka.bootstrap.servers=b:9092\nbatch.backpressure.block.ms=10000\nkafka.max.poll.interval.ms=30000\n");
+        assertThatThrownBy(() -> Config.load(f, Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("kafka.max.poll.interval.ms")
+                .hasMessageContaining("at least 40000");
+    }
+
+    @Test
+    void handlersAndSerdesCannotBeOverridden() throws IOException {
+        Path f = file("kafka.bootstrap.servers=b:9092\nkafka.deserialization.exception.handler=x.Y\n");
+        assertThatThrownBy(() -> Config.load(f, Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("kafka.deserialization.exception.handler");
+    }
+
+    @Test
+    void onlyTheTwoSupportedGuaranteesAreAccepted() throws IOException {
+        Path f = file("kafka.bootstrap.servers=b:9092\nkafka.processing.guarantee=exactly_once\n");
+        assertThatThrownBy(() -> Config.load(f, Map.of()))
+                .hasMessageContaining("kafka.processing.guarantee").hasMessageContaining("exactly_once_v2");
+    }
+
+    @Test
+    void sameTopicForInputAndOutputIsRefused() throws IOException {
+        Path f = file("kafka.bootstrap.servers=b:9092\ntopic.captions=image-requests\n");
+        assertThatThrownBy(() -> Config.load(f, Map.of())).hasMessageContaining("topic.requests");
+    }
+
+    @Test
+    void missingFileIsReported() {
+        assertThatThrownBy(() -> Config.load(dir.resolve("nope.properties"), Map.of()))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("nope.properties");
+    }
+}
