@@ -34,16 +34,6 @@ public final class Config {
         if (instanceId.isBlank()) {
             instanceId = hostName();
         }
-        TopologyOptions topology = new TopologyOptions(
-                get(source, ConfigKeys.TOPIC_REQUESTS),
-                get(source, ConfigKeys.TOPIC_CAPTIONS),
-                get(source, ConfigKeys.TOPIC_FAILURES),
-                instanceId,
-                serviceVersion());
-        if (topology.requestTopic().equals(topology.captionTopic()) || topology.requestTopic().equals(topology.failureTopic())) {
-            throw new ConfigException(ConfigKeys.TOPIC_REQUESTS.name(), "must differ from the output topics");
-        }
-
         int size = get(source, ConfigKeys.BATCH_MAX_SIZE);
         int inflight = sizeMultiple(source, ConfigKeys.BATCH_MAX_INFLIGHT, size, 3);
         int buffered = sizeMultiple(source, ConfigKeys.BATCH_MAX_BUFFERED, size, 2);
@@ -62,6 +52,17 @@ public final class Config {
             ConfigSource.Value v = source.get(key);
             throw new ConfigException(key, e.getMessage() + (v == null ? "" : " (from " + v.origin() + ")"));
         }
+        TopologyOptions topology = new TopologyOptions(
+                get(source, ConfigKeys.TOPIC_REQUESTS),
+                get(source, ConfigKeys.TOPIC_CAPTIONS),
+                get(source, ConfigKeys.TOPIC_FAILURES),
+                instanceId,
+                serviceVersion(),
+                StreamsProperties.EXACTLY_ONCE_V2.equals(streams.getProperty("processing.guarantee")));
+        if (topology.requestTopic().equals(topology.captionTopic()) || topology.requestTopic().equals(topology.failureTopic())) {
+            throw new ConfigException(ConfigKeys.TOPIC_REQUESTS.name(), "must differ from the output topics");
+        }
+
         return new DermcapConfig(topology, batch, http, streams);
     }
 

@@ -8,11 +8,13 @@ package io.dermcap.topology;
  * @param failureTopic   topic the {@code FailureEvent}s go to (the dead-letter topic)
  * @param instanceId     recorded in every outcome event (runtime.instance_id)
  * @param serviceVersion recorded in every outcome event (runtime.service_version)
+ * @param exactlyOnce    processing.guarantee is exactly_once_v2 (outcome and buffer tombstone in one transaction)
  */
 public record TopologyOptions(
         String requestTopic,
         String captionTopic,
         String failureTopic,
         String instanceId,
-        String serviceVersion) {
+        String serviceVersion,
+        boolean exactlyOnce) {
 }

@@ -1,0 +1,10 @@
+package io.dermcap.batching;
+
+import io.dermcap.image.ImageException;
+import io.dermcap.image.PixelTensor;
+
+/** Encoded image bytes → model input (the engine's preprocessor, wired in by the command line). */
+@FunctionalInterface
+public interface ImageDecoder {
+    PixelTensor decode(byte[] encoded) throws ImageException;
+}

@@ -1,0 +1,80 @@
+package io.dermcap.topology;
+
+import io.dermcap.batching.BatchOptions;
+import io.dermcap.batching.InferencePipeline;
+import io.dermcap.batching.MicroBatcher;
+import io.dermcap.batching.PendingRequestSerde;
+import io.dermcap.metrics.ServiceMetrics;
+import io.dermcap.model.Captioner;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.state.Stores;
+
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+
+import java.util.Properties;
+import java.util.function.Function;
+import java.util.function.LongSupplier;
+
+/**
+ * The service topology:
+ * <pre>
+ * requests ─► validate ─► batch (buffer store) ─► events ─► captions
+ *                │                                  │
+ *                └──────────── invalid ────────────►└────► failures
+ * </pre>
+ * plus undeserializable input records, which Kafka Streams writes to the failure topic through
+ * {@link UndeserializableRecordHandler}. Every input record yields exactly one outcome record.
+ */
+public final class CaptionTopology {
+
+    public static final String SOURCE = "requests";
+    public static final String VALIDATE = "validate";
+    public static final String BATCH = "batch";
+    public static final String EVENTS = "events";
+    public static final String CAPTIONS = "captions";
+    public static final String FAILURES = "failures";
+    /** The batcher's store; its changelog topic is {@code <application.id>-dermcap-buffer-changelog}. */
+    public static final String BUFFER_STORE = "dermcap-buffer";
+
+    private CaptionTopology() {
+    }
+
+    public static Topology build(TopologyOptions options, BatchOptions batch, EventSerdes serdes, Captioner captioner,
+                                 InferencePipeline pipeline, ServiceMetrics metrics) {
+        return build(options, batch, serdes, captioner, pipeline, metrics,
+                options.exactlyOnce() ? null : MicroBatcher.streamThreadCommits());
+    }
+
+    /** @param commitCounter see {@link MicroBatcher}; tests pass their own */
+    static Topology build(TopologyOptions options, BatchOptions batch, EventSerdes serdes, Captioner captioner,
+                          InferencePipeline pipeline, ServiceMetrics metrics,
+                          Function<ProcessorContext<?, ?>, LongSupplier> commitCounter) {
+        Topology t = new Topology();
+        t.addSource(SOURCE, new StringDeserializer(), serdes.requests().deserializer(), options.requestTopic());
+        t.addProcessor(VALIDATE, () -> new RequestValidator(captioner, BATCH, EVENTS), SOURCE);
+        t.addProcessor(BATCH, () -> new MicroBatcher(BUFFER_STORE, batch, pipeline, metrics, commitCounter), VALIDATE);
+        t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BUFFER_STORE), Serdes.Long(),
+                new PendingRequestSerde()).withCachingDisabled(), BATCH);
+        t.addProcessor(EVENTS, () -> new OutcomeEvents(options, captioner.info(), metrics, CAPTIONS, FAILURES),
+                VALIDATE, BATCH);
+        t.addSink(CAPTIONS, options.captionTopic(), new StringSerializer(), serdes.captions().serializer(), EVENTS);
+        t.addSink(FAILURES, options.failureTopic(), new StringSerializer(), serdes.failures().serializer(), EVENTS);
+        return t;
+    }
+
+    /**
+     * Adds what the topology needs at run time to the Streams properties: the dead-letter
+     * handler and the object it uses.
+     */
+    public static Properties withHandlers(Properties streams, DeadLetters deadLetters) {
+        Properties p = new Properties();
+        p.putAll(streams);
+        p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, UndeserializableRecordHandler.class.getName());
+        p.put(UndeserializableRecordHandler.DEAD_LETTERS, deadLetters);
+        return p;
+    }
+}

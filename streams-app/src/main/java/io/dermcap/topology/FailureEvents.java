@@ -1,0 +1,51 @@
+package io.dermcap.topology;
+
+import io.dermcap.events.CaptionRequest;
+import io.dermcap.events.ErrorCode;
+import io.dermcap.events.FailureEvent;
+import io.dermcap.events.SourcePosition;
+import io.dermcap.model.ModelInfo;
+
+import java.nio.ByteBuffer;
+import java.time.Instant;
+
+/** Builds failure events: the one place that knows their fields. */
+final class FailureEvents {
+
+    private final TopologyOptions options;
+    private final ModelInfo model;
+
+    FailureEvents(TopologyOptions options, ModelInfo model) {
+        this.options = options;
+        this.model = model;
+    }
+
+    /**
+     * @param request  the request when it could be read, else null
+     * @param rawKey   the input key bytes when the record could not be read, else null
+     * @param rawValue the input value bytes when the record could not be read, else null
+     */
+    FailureEvent failure(CaptionRequest request, SourcePosition source, long recordTimestamp, ErrorCode code,
+                         String message, boolean retryable, int attempts, byte[] rawKey, byte[] rawValue, long now) {
+        Instant requestedAt = request != null && request.getRequestedAt() != null
+                ? request.getRequestedAt() : Instant.ofEpochMilli(recordTimestamp);
+        return FailureEvent.newBuilder()
+                .setRequestId(request == null ? null : request.getRequestId())
+                .setIds(request == null ? null : request.getIds())
+                .setImageUri(request == null ? null : request.getImageUri())
+                .setCode(code)
+                .setMessage(message == null ? code.name() : message)
+                .setRetryable(retryable)
+                .setAttempts(attempts)
+                .setSource(source)
+                .setRawKey(rawKey == null ? null : ByteBuffer.wrap(rawKey))
+                .setRawValue(rawValue == null ? null : ByteBuffer.wrap(rawValue))
+                .setBundleName(model.bundleName())
+                .setBundleVersion(model.bundleVersion())
+                .setInstanceId(options.instanceId())
+                .setServiceVersion(options.serviceVersion())
+                .setRequestedAt(requestedAt)
+                .setFailedAt(Instant.ofEpochMilli(now))
+                .build();
+    }
+}

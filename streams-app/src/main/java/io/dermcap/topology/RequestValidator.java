@@ -1,0 +1,127 @@
+package io.dermcap.topology;
+
+import io.dermcap.batching.Finished;
+import io.dermcap.batching.JobOutcome;
+import io.dermcap.events.CaptionRequest;
+import io.dermcap.events.ErrorCode;
+import io.dermcap.events.GenerationOverrides;
+import io.dermcap.events.SourcePosition;
+import io.dermcap.events.internal.PendingRequest;
+import io.dermcap.model.Captioner;
+import io.dermcap.model.InvalidSettingsException;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Instant;
+import java.util.regex.Pattern;
+
+/**
+ * Checks what can be checked without fetching: ids, URI syntax, digest format, generation
+ * overrides. A valid request goes to the batcher as a {@link PendingRequest}; an invalid one
+ * goes straight to the outcome events as INVALID_REQUEST.
+ */
+final class RequestValidator implements Processor<String, CaptionRequest, String, Object> {
+
+    private static final Logger log = LoggerFactory.getLogger(RequestValidator.class);
+    static final int MAX_ID_LENGTH = 256;
+    static final int MAX_URI_LENGTH = 8192;
+    private static final Pattern SHA256 = Pattern.compile("[0-9a-fA-F]{64}");
+
+    private final Captioner captioner;
+    private final String batcher;
+    private final String events;
+    private ProcessorContext<String, Object> context;
+
+    RequestValidator(Captioner captioner, String batcher, String events) {
+        this.captioner = captioner;
+        this.batcher = batcher;
+        this.events = events;
+    }
+
+    @Override
+    public void init(ProcessorContext<String, Object> context) {
+        this.context = context;
+    }
+
+    @Override
+    public void process(Record<String, CaptionRequest> record) {
+        RecordMetadata md = context.recordMetadata().orElseThrow();
+        SourcePosition source = new SourcePosition(md.topic(), md.partition(), md.offset());
+        long now = context.currentSystemTimeMs();
+        CaptionRequest request = record.value();
+        String problem;
+        try {
+            problem = problem(request);
+        } catch (RuntimeException e) {
+            // A bug must not stop the partition: the request gets its outcome all the same.
+            log.error("event=validation_bug offset={} error={}", md.offset(), e.getClass().getName(), e);
+            fail(record, source, now, ErrorCode.INTERNAL_ERROR, "validating the request failed: " + e);
+            return;
+        }
+        if (problem != null) {
+            fail(record, source, now, ErrorCode.INVALID_REQUEST, problem);
+            return;
+        }
+        PendingRequest pending = new PendingRequest(request, source, Instant.ofEpochMilli(record.timestamp()),
+                Instant.ofEpochMilli(now));
+        context.forward(record.withKey(request.getRequestId()).withValue(pending), batcher);
+    }
+
+    private void fail(Record<String, CaptionRequest> record, SourcePosition source, long now, ErrorCode code, String why) {
+        CaptionRequest request = record.value();
+        String key = request != null && !blank(request.getRequestId()) ? request.getRequestId() : record.key();
+        Finished finished = new Finished(request, source, record.timestamp(), now,
+                new JobOutcome.Failed(code, why, false, 0));
+        context.forward(record.withKey(key).withValue(finished), events);
+    }
+
+    /** What is wrong with the request, or null. */
+    private String problem(CaptionRequest r) {
+        if (r == null) {
+            return "the record has no value (a tombstone); expected a CaptionRequest";
+        }
+        if (blank(r.getRequestId())) {
+            return "request_id is empty";
+        }
+        if (r.getRequestId().length() > MAX_ID_LENGTH) {
+            return "request_id is longer than " + MAX_ID_LENGTH + " characters";
+        }
+        if (blank(r.getImageUri())) {
+            return "image_uri is empty";
+        }
+        if (r.getImageUri().length() > MAX_URI_LENGTH) {
+            return "image_uri is longer than " + MAX_URI_LENGTH + " characters";
+        }
+        try {
+            URI uri = new URI(r.getImageUri());
+            if (uri.getScheme() == null) {
+                return "image_uri has no scheme (expected s3://, https:// or file://)";
+            }
+        } catch (URISyntaxException e) {
+            return "image_uri is not a valid URI: " + e.getMessage();
+        }
+        if (r.getExpectedSha256() != null && !SHA256.matcher(r.getExpectedSha256()).matches()) {
+            return "expected_sha256 must be 64 hexadecimal characters";
+        }
+        GenerationOverrides o = r.getOverrides();
+        if (o != null) {
+            try {
+                captioner.settingsFor(new Captioner.Overrides(o.getPrompt(), o.getNumBeams(), o.getMaxNewTokens(),
+                        o.getMinNewTokens()));
+            } catch (InvalidSettingsException e) {
+                return "invalid generation overrides: " + e.getMessage();
+            }
+        }
+        return null;
+    }
+
+    private static boolean blank(String s) {
+        return s == null || s.isBlank();
+    }
+}

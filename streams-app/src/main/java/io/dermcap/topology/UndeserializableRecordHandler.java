@@ -1,0 +1,41 @@
+package io.dermcap.topology;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.streams.errors.DeserializationExceptionHandler;
+import org.apache.kafka.streams.errors.ErrorHandlerContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Turns an input record that cannot be deserialized into an UNDESERIALIZABLE_RECORD failure
+ * event (with the raw bytes) and carries on: Kafka Streams writes the event to the failure
+ * topic itself ({@link Response#resume(List)}, KIP-1034).
+ */
+public final class UndeserializableRecordHandler implements DeserializationExceptionHandler {
+
+    /** Streams config key under which the {@link DeadLetters} instance is passed. */
+    public static final String DEAD_LETTERS = "dermcap.dead.letters";
+
+    private static final Logger log = LoggerFactory.getLogger(UndeserializableRecordHandler.class);
+
+    private DeadLetters deadLetters;
+
+    @Override
+    public void configure(Map<String, ?> configs) {
+        if (!(configs.get(DEAD_LETTERS) instanceof DeadLetters d)) {
+            throw new ConfigException(DEAD_LETTERS, configs.get(DEAD_LETTERS), "expected a DeadLetters instance");
+        }
+        this.deadLetters = d;
+    }
+
+    @Override
+    public Response handleError(ErrorHandlerContext context, ConsumerRecord<byte[], byte[]> record, Exception exception) {
+        log.info("event=undeserializable_record topic={} partition={} offset={} error={}", record.topic(),
+                record.partition(), record.offset(), exception.getClass().getSimpleName());
+        return Response.resume(List.of(deadLetters.undeserializable(record, exception, System.currentTimeMillis())));
+    }
+}
