@@ -224,7 +224,9 @@ public final class InferencePipeline implements AutoCloseable {
             ErrorCode code = e.reason() == ImageException.Reason.TOO_MANY_PIXELS ? ErrorCode.TOO_LARGE : ErrorCode.UNDECODABLE_IMAGE;
             fail(job, ticket, sink, code, e.getMessage(), false, attempts);
         } catch (RuntimeException e) {
-            log.error("event=prepare_failed error={}", e.getClass().getName(), e);
+            // exception messages may quote the URI: the trace is for DEBUG only
+            log.error("event=prepare_failed error={}", e.getClass().getName());
+            log.debug("event=prepare_failed", e);
             fail(job, ticket, sink, ErrorCode.INTERNAL_ERROR, "preparing the image failed: " + e, false, attempts);
         }
         return null;

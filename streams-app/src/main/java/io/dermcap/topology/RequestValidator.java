@@ -60,7 +60,8 @@ final class RequestValidator implements Processor<String, CaptionRequest, String
             problem = problem(request);
         } catch (RuntimeException e) {
             // A bug must not stop the partition: the request gets its outcome all the same.
-            log.error("event=validation_bug offset={} error={}", md.offset(), e.getClass().getName(), e);
+            log.error("event=validation_bug offset={} error={}", md.offset(), e.getClass().getName());
+            log.debug("event=validation_bug", e);
             fail(record, source, now, ErrorCode.INTERNAL_ERROR, "validating the request failed: " + e);
             return;
         }

@@ -16,6 +16,8 @@ public final class FakeFetcher implements ObjectFetcher {
 
     private final Map<String, byte[]> objects = new ConcurrentHashMap<>();
     private final Map<String, FetchException> failures = new ConcurrentHashMap<>();
+    private final Map<String, Long> delays = new ConcurrentHashMap<>();
+    public final java.util.concurrent.atomic.AtomicInteger fetches = new java.util.concurrent.atomic.AtomicInteger();
 
     /** An object whose decoded image carries {@code tag} as its first pixel value. */
     public String put(String uri, int tag) {
@@ -32,8 +34,22 @@ public final class FakeFetcher implements ObjectFetcher {
         failures.put(uri, e);
     }
 
+    /** Makes fetching {@code uri} take {@code millis}. */
+    public void delay(String uri, long millis) {
+        delays.put(uri, millis);
+    }
+
     @Override
     public FetchedObject fetch(String uri, String expectedSha256) throws FetchException {
+        fetches.incrementAndGet();
+        Long delay = delays.get(uri);
+        if (delay != null) {
+            try {
+                Thread.sleep(delay);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         FetchException f = failures.get(uri);
         if (f != null) {
             throw f;
