@@ -1,0 +1,68 @@
+package io.dermcap.registry;
+
+import org.apache.kafka.common.errors.SerializationException;
+
+/**
+ * Why a record could not be (de)serialized, typed so the topology can turn it into the right
+ * failure event instead of parsing a message. Extends Kafka's {@link SerializationException}, so
+ * Kafka Streams hands it to the deserialization / production exception handlers.
+ */
+public class SerdeException extends SerializationException {
+
+    public enum Kind {
+        /** fewer than the 5 header bytes */
+        TRUNCATED,
+        /** the first byte is not the Confluent magic byte 0: not framed by a schema-registry serializer */
+        WRONG_MAGIC_BYTE,
+        /** the header names a schema id the registry does not know */
+        UNKNOWN_SCHEMA_ID,
+        /** the id names a schema that is not Avro (Protobuf, JSON Schema) or cannot be parsed */
+        NOT_AVRO,
+        /** the writer schema cannot be resolved to the reader's (a record of another type) */
+        INCOMPATIBLE_SCHEMA,
+        /** the body does not decode with the writer schema (corrupt, truncated, trailing bytes) */
+        CORRUPT_BODY,
+        /** the serializer's schema is not registered and auto-registration is off */
+        SCHEMA_NOT_REGISTERED,
+        /** the registry refused the call (auth, incompatible registration, bad request) */
+        REGISTRY_ERROR,
+        /** the registry could not be reached or answered 5xx/429 after the retries: try again later */
+        REGISTRY_UNAVAILABLE
+    }
+
+    private final Kind kind;
+    private final int schemaId;
+
+    public SerdeException(Kind kind, int schemaId, String message, Throwable cause) {
+        super(message, cause);
+        this.kind = kind;
+        this.schemaId = schemaId;
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+
+    /** The schema id read from or meant for the header, or -1 when there is none. */
+    public int schemaId() {
+        return schemaId;
+    }
+
+    /** Whether the same bytes could succeed later: only when the registry was unavailable. */
+    public boolean retryable() {
+        return kind == Kind.REGISTRY_UNAVAILABLE;
+    }
+
+    /** Wraps a registry failure met while (de)serializing. */
+    static SerdeException fromRegistry(RegistryException e, int schemaId, String context) {
+        Kind kind;
+        if (e.retryable()) {
+            kind = Kind.REGISTRY_UNAVAILABLE;
+        } else if (e instanceof UnsupportedSchemaException) {
+            kind = Kind.NOT_AVRO;
+        } else {
+            kind = Kind.REGISTRY_ERROR;
+        }
+        return new SerdeException(kind, schemaId, context + ": " + e.getMessage(), e);
+    }
+}
