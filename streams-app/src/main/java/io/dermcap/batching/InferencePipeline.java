@@ -74,7 +74,7 @@ public final class InferencePipeline implements AutoCloseable {
 
     private final Captioner captioner;
     private final ObjectFetcher fetcher;
-    private final ImageDecoder decoder;
+    private final Preprocessor preprocessor;
     private final int maxBatch;
     private final int capacity;
     private final ServiceMetrics metrics;
@@ -89,11 +89,11 @@ public final class InferencePipeline implements AutoCloseable {
     private volatile boolean closed;
     private volatile Throwable fatal;
 
-    public InferencePipeline(Captioner captioner, ObjectFetcher fetcher, ImageDecoder decoder, BatchOptions options,
+    public InferencePipeline(Captioner captioner, ObjectFetcher fetcher, Preprocessor preprocessor, BatchOptions options,
                              ServiceMetrics metrics) {
         this.captioner = captioner;
         this.fetcher = fetcher;
-        this.decoder = decoder;
+        this.preprocessor = preprocessor;
         this.maxBatch = options.maxSize();
         this.capacity = options.maxInflight();
         this.available = capacity;
@@ -208,7 +208,7 @@ public final class InferencePipeline implements AutoCloseable {
             attempts = fetched.attempts();
             metrics.fetchRetries(attempts);
             long t0 = System.nanoTime();
-            PixelTensor pixels = decoder.decode(fetched.bytes());
+            PixelTensor pixels = preprocessor.preprocess(fetched.bytes());
             long preprocessNanos = System.nanoTime() - t0;
             metrics.stage(ServiceMetrics.Stage.FETCH, Duration.ofNanos(fetched.fetchNanos()));
             metrics.stage(ServiceMetrics.Stage.PREPROCESS, Duration.ofNanos(preprocessNanos));

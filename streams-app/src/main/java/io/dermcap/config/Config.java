@@ -2,12 +2,16 @@ package io.dermcap.config;
 
 import io.dermcap.batching.BatchOptions;
 import io.dermcap.metrics.MetricsOptions;
+import io.dermcap.registry.AvroSerdeConfig;
+import io.dermcap.storage.AddressClass;
+import io.dermcap.storage.StorageOptions;
 import io.dermcap.topology.StreamsProperties;
 import io.dermcap.topology.TopologyOptions;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
+import java.net.URI;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Properties;
@@ -63,7 +67,63 @@ public final class Config {
             throw new ConfigException(ConfigKeys.TOPIC_REQUESTS.name(), "must differ from the output topics");
         }
 
-        return new DermcapConfig(topology, batch, http, streams);
+        StorageOptions storage = storage(source);
+        Map<String, String> serde = new TreeMap<>();
+        source.withPrefix(ConfigKeys.SERDE_PREFIX).forEach((k, v) -> serde.put(k, v.text()));
+        try {
+            AvroSerdeConfig.fromMap(serde);
+        } catch (org.apache.kafka.common.config.ConfigException e) {
+            throw new ConfigException(ConfigKeys.SERDE_PREFIX + "*", e.getMessage().replace("configuration ",
+                    "configuration " + ConfigKeys.SERDE_PREFIX));
+        }
+        return new DermcapConfig(topology, batch, http, streams, storage, serde);
+    }
+
+    private static StorageOptions storage(ConfigSource source) {
+        java.util.Set<AddressClass> classes = java.util.EnumSet.noneOf(AddressClass.class);
+        for (String name : get(source, ConfigKeys.STORAGE_ADDRESS_CLASSES)) {
+            try {
+                classes.add(AddressClass.valueOf(name.toUpperCase(java.util.Locale.ROOT)));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(ConfigKeys.STORAGE_ADDRESS_CLASSES.name(), "unknown address class '" + name
+                        + "'; known: " + java.util.Arrays.toString(AddressClass.values()));
+            }
+        }
+        String endpoint = get(source, ConfigKeys.STORAGE_S3_ENDPOINT);
+        String keyId = get(source, ConfigKeys.STORAGE_S3_ACCESS_KEY);
+        String secret = get(source, ConfigKeys.STORAGE_S3_SECRET_KEY);
+        if (keyId.isBlank() != secret.isBlank()) {
+            throw new ConfigException(ConfigKeys.STORAGE_S3_ACCESS_KEY.name(),
+                    "and " + ConfigKeys.STORAGE_S3_SECRET_KEY.name() + " must be given together");
+        }
+        URI endpointUri = null;
+        if (!endpoint.isBlank()) {
+            endpointUri = URI.create(endpoint);
+            if (endpointUri.getScheme() == null || endpointUri.getHost() == null) {
+                throw new ConfigException(ConfigKeys.STORAGE_S3_ENDPOINT.name(), "must be an http(s)://host[:port] URL, got '" + endpoint + "'");
+            }
+        }
+        String fileRoot = get(source, ConfigKeys.STORAGE_FILE_ROOT);
+        String trustStore = get(source, ConfigKeys.STORAGE_TRUSTSTORE);
+        return new StorageOptions(
+                java.util.Set.copyOf(get(source, ConfigKeys.STORAGE_S3_BUCKETS)),
+                java.util.Set.copyOf(get(source, ConfigKeys.STORAGE_HTTPS_HOSTS)),
+                classes,
+                get(source, ConfigKeys.STORAGE_PLAIN_HTTP),
+                fileRoot.isBlank() ? null : Path.of(fileRoot),
+                get(source, ConfigKeys.STORAGE_MAX_BYTES),
+                get(source, ConfigKeys.STORAGE_MAX_REDIRECTS),
+                new StorageOptions.RetryPolicy(get(source, ConfigKeys.STORAGE_RETRY_ATTEMPTS),
+                        get(source, ConfigKeys.STORAGE_RETRY_INITIAL), get(source, ConfigKeys.STORAGE_RETRY_MAX),
+                        get(source, ConfigKeys.STORAGE_RETRY_BUDGET)),
+                get(source, ConfigKeys.STORAGE_CONNECT_TIMEOUT),
+                get(source, ConfigKeys.STORAGE_READ_TIMEOUT),
+                get(source, ConfigKeys.STORAGE_ATTEMPT_TIMEOUT),
+                new StorageOptions.S3Options(endpointUri, get(source, ConfigKeys.STORAGE_S3_REGION),
+                        get(source, ConfigKeys.STORAGE_S3_PATH_STYLE), keyId.isBlank() ? null : keyId,
+                        secret.isBlank() ? null : secret),
+                trustStore.isBlank() ? null : new StorageOptions.TrustStore(Path.of(trustStore),
+                        get(source, ConfigKeys.STORAGE_TRUSTSTORE_PASSWORD), get(source, ConfigKeys.STORAGE_TRUSTSTORE_TYPE)));
     }
 
     /** dermcap's version, from the build. */

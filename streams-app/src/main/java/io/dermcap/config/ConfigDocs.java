@@ -32,9 +32,13 @@ public final class ConfigDocs {
                 .append("`kafka.sasl.jaas.config`. dermcap sets the exception handlers and serdes itself and refuses\n")
                 .append("user values for them. These have dermcap defaults or checks:\n\n");
         header(md);
-        for (ConfigKeys.KafkaDefault d : ConfigKeys.KAFKA_DEFAULTS) {
-            row(md, d.key(), d.defaultValue(), ConfigSource.envName(d.key()), d.doc());
-        }
+        ConfigKeys.KAFKA_DEFAULTS.forEach(d -> row(md, d.key(), d.defaultValue(), ConfigSource.envName(d.key()), d.doc()));
+        md.append("\n## Schema registry serdes\n\n")
+                .append("Every key under `serde.` is handed to the registry serdes with the prefix removed. The keys are\n")
+                .append("those of Confluent's `KafkaAvroSerde`, so a Confluent serde configuration carries over (dermcap\n")
+                .append("ships its own client: Confluent's is not available to this build). The main ones:\n\n");
+        header(md);
+        ConfigKeys.SERDE_KEYS.forEach(d -> row(md, d.key(), d.defaultValue(), ConfigSource.envName(d.key()), d.doc()));
         return md.toString();
     }
 

@@ -3,7 +3,10 @@ package io.dermcap.config;
 import java.time.Duration;
 import java.util.List;
 
+import static io.dermcap.config.Parsers.bool;
 import static io.dermcap.config.Parsers.integer;
+import static io.dermcap.config.Parsers.list;
+import static io.dermcap.config.Parsers.longValue;
 import static io.dermcap.config.Parsers.millis;
 import static io.dermcap.config.Parsers.nonBlank;
 import static io.dermcap.config.Parsers.text;
@@ -19,10 +22,9 @@ final class ConfigKeys {
     }
 
     /** A documented Kafka setting that dermcap defaults or checks (everything else under {@code kafka.} passes through). */
-    record KafkaDefault(String key, String defaultValue, String doc) {
-    }
 
     static final String KAFKA_PREFIX = "kafka.";
+    static final String SERDE_PREFIX = "serde.";
 
     static final Key<String> INSTANCE_ID = new Key<>("instance.id", "",
             "Id of this instance, recorded in every outcome event; empty: the host name", text());
@@ -55,28 +57,98 @@ final class ConfigKeys {
     static final Key<Integer> HTTP_PORT = new Key<>("http.port", "8080",
             "Port of that endpoint; 0: any free port", integer(0, 65535));
 
+    static final Key<List<String>> STORAGE_S3_BUCKETS = new Key<>("storage.s3.buckets", "",
+            "S3 buckets requests may name, comma-separated; * allows any (the credentials still limit); empty: s3:// refused",
+            list());
+    static final Key<List<String>> STORAGE_HTTPS_HOSTS = new Key<>("storage.https.hosts", "",
+            "https hosts requests may name (exact, or *.example.org for subdomains); empty: https:// refused", list());
+    static final Key<List<String>> STORAGE_ADDRESS_CLASSES = new Key<>("storage.https.address.classes", "PUBLIC",
+            "Address classes https hosts may resolve to: PUBLIC, PRIVATE, LOOPBACK, LINK_LOCAL, METADATA, ... (SSRF guard)",
+            list());
+    static final Key<Boolean> STORAGE_PLAIN_HTTP = new Key<>("storage.http.plain.allowed", "false",
+            "Also accept http:// URIs (development and tests only)", bool());
+    static final Key<String> STORAGE_FILE_ROOT = new Key<>("storage.file.root", "",
+            "Directory that file:// URIs must lie in; empty: file:// refused", text());
+    static final Key<Long> STORAGE_MAX_BYTES = new Key<>("storage.max.bytes", "33554432",
+            "Largest image accepted, checked from headers and while reading", longValue(1, 1L << 31));
+    static final Key<Integer> STORAGE_MAX_REDIRECTS = new Key<>("storage.https.max.redirects", "3",
+            "https redirects followed, each checked like the first URI", integer(0, 20));
+    static final Key<Integer> STORAGE_RETRY_ATTEMPTS = new Key<>("storage.retry.max.attempts", "5",
+            "Attempts per fetch when failures are transient", integer(1, 100));
+    static final Key<Duration> STORAGE_RETRY_INITIAL = new Key<>("storage.retry.initial.backoff.ms", "200",
+            "First backoff; doubles per retry, with full jitter", millis(0, 600_000));
+    static final Key<Duration> STORAGE_RETRY_MAX = new Key<>("storage.retry.max.backoff.ms", "5000",
+            "Longest backoff", millis(0, 600_000));
+    static final Key<Duration> STORAGE_RETRY_BUDGET = new Key<>("storage.retry.budget.ms", "30000",
+            "No retry starts later than this after the first attempt; then the request fails as FETCH_FAILED",
+            millis(0, 3_600_000));
+    static final Key<Duration> STORAGE_CONNECT_TIMEOUT = new Key<>("storage.connect.timeout.ms", "5000",
+            "Connection timeout", millis(1, 600_000));
+    static final Key<Duration> STORAGE_READ_TIMEOUT = new Key<>("storage.read.timeout.ms", "30000",
+            "Longest silence while reading a response", millis(1, 600_000));
+    static final Key<Duration> STORAGE_ATTEMPT_TIMEOUT = new Key<>("storage.attempt.timeout.ms", "60000",
+            "Longest single attempt", millis(1, 3_600_000));
+    static final Key<String> STORAGE_S3_ENDPOINT = new Key<>("storage.s3.endpoint", "",
+            "S3 endpoint override (MinIO, Ceph, S3Proxy); empty: AWS", text());
+    static final Key<String> STORAGE_S3_REGION = new Key<>("storage.s3.region", "us-east-1", "S3 signing region", nonBlank());
+    static final Key<Boolean> STORAGE_S3_PATH_STYLE = new Key<>("storage.s3.path.style", "false",
+            "Path-style S3 addressing (most non-AWS servers need it)", bool());
+    static final Key<String> STORAGE_S3_ACCESS_KEY = new Key<>("storage.s3.access.key.id", "",
+            "Static S3 access key id; empty: the default AWS credential chain", text());
+    static final Key<String> STORAGE_S3_SECRET_KEY = new Key<>("storage.s3.secret.access.key", "",
+            "Its secret (prefer DERMCAP_STORAGE_S3_SECRET_ACCESS_KEY)", text());
+    static final Key<String> STORAGE_TRUSTSTORE = new Key<>("storage.https.truststore.location", "",
+            "Trust store for https servers with a private CA; empty: the JDK's", text());
+    static final Key<String> STORAGE_TRUSTSTORE_PASSWORD = new Key<>("storage.https.truststore.password", "",
+            "Its password", text());
+    static final Key<String> STORAGE_TRUSTSTORE_TYPE = new Key<>("storage.https.truststore.type", "PKCS12",
+            "Its type (PKCS12 or JKS)", nonBlank());
+
     static final List<Section> SECTIONS = List.of(
             new Section("Service", List.of(INSTANCE_ID)),
             new Section("Topics", List.of(TOPIC_REQUESTS, TOPIC_CAPTIONS, TOPIC_FAILURES)),
             new Section("Micro-batching", List.of(BATCH_MAX_SIZE, BATCH_MAX_DELAY, BATCH_MAX_INFLIGHT,
                     BATCH_MAX_BUFFERED, BATCH_BACKPRESSURE_BLOCK, BATCH_FETCH_THREADS)),
+            new Section("Object storage", List.of(STORAGE_S3_BUCKETS, STORAGE_HTTPS_HOSTS, STORAGE_ADDRESS_CLASSES,
+                    STORAGE_PLAIN_HTTP, STORAGE_FILE_ROOT, STORAGE_MAX_BYTES, STORAGE_MAX_REDIRECTS,
+                    STORAGE_RETRY_ATTEMPTS, STORAGE_RETRY_INITIAL, STORAGE_RETRY_MAX, STORAGE_RETRY_BUDGET,
+                    STORAGE_CONNECT_TIMEOUT, STORAGE_READ_TIMEOUT, STORAGE_ATTEMPT_TIMEOUT, STORAGE_S3_ENDPOINT,
+                    STORAGE_S3_REGION, STORAGE_S3_PATH_STYLE, STORAGE_S3_ACCESS_KEY, STORAGE_S3_SECRET_KEY,
+                    STORAGE_TRUSTSTORE, STORAGE_TRUSTSTORE_PASSWORD, STORAGE_TRUSTSTORE_TYPE)),
             new Section("Operations endpoint", List.of(HTTP_HOST, HTTP_PORT)));
 
     /** Pass-through prefixes: keys under them are handed to a library as they are (prefix removed). */
-    static final List<String> PREFIXES = List.of(KAFKA_PREFIX);
+    static final List<String> PREFIXES = List.of(KAFKA_PREFIX, SERDE_PREFIX);
 
-    static final List<KafkaDefault> KAFKA_DEFAULTS = List.of(
-            new KafkaDefault("kafka.bootstrap.servers", "(required)", "Kafka brokers, host:port,..."),
-            new KafkaDefault("kafka.application.id", "dermcap", "Consumer group and internal topic prefix"),
-            new KafkaDefault("kafka.processing.guarantee", "at_least_once", "at_least_once or exactly_once_v2"),
-            new KafkaDefault("kafka.commit.interval.ms", "1000 (at_least_once), 100 (exactly_once_v2)",
+    /** A documented key of a pass-through prefix. */
+    record PassThrough(String key, String defaultValue, String doc) {
+    }
+
+    static final List<PassThrough> SERDE_KEYS = List.of(
+            new PassThrough("serde.schema.registry.url", "(required)",
+                    "Schema registry URL(s), comma-separated, user:password@ allowed; mock://scope for an in-process registry"),
+            new PassThrough("serde.auto.register.schemas", "true", "Register dermcap's schemas when missing"),
+            new PassThrough("serde.use.latest.version", "false", "Write with the subject's latest schema instead"),
+            new PassThrough("serde.basic.auth.credentials.source", "URL", "URL or USER_INFO"),
+            new PassThrough("serde.basic.auth.user.info", "", "user:password when the source is USER_INFO"),
+            new PassThrough("serde.schema.registry.ssl.truststore.location", "", "Trust store for a registry with a private CA"),
+            new PassThrough("serde.schema.registry.ssl.truststore.password", "", "Its password"),
+            new PassThrough("serde.max.retries", "3", "Retries of a failed registry call"),
+            new PassThrough("serde.retries.wait.ms", "1000", "First wait between registry retries (doubling)"),
+            new PassThrough("serde.retries.max.wait.ms", "20000", "Longest wait between registry retries"));
+
+    static final List<PassThrough> KAFKA_DEFAULTS = List.of(
+            new PassThrough("kafka.bootstrap.servers", "(required)", "Kafka brokers, host:port,..."),
+            new PassThrough("kafka.application.id", "dermcap", "Consumer group and internal topic prefix"),
+            new PassThrough("kafka.processing.guarantee", "at_least_once", "at_least_once or exactly_once_v2"),
+            new PassThrough("kafka.commit.interval.ms", "1000 (at_least_once), 100 (exactly_once_v2)",
                     "How often offsets, the batcher's store and (exactly_once_v2) transactions commit"),
-            new KafkaDefault("kafka.poll.ms", "batch.max.delay.ms / 4, between 5 and 100",
+            new PassThrough("kafka.poll.ms", "batch.max.delay.ms / 4, between 5 and 100",
                     "Longest poll, so age-based flushes stay on time"),
-            new KafkaDefault("kafka.linger.ms", "5", "Producer linger; Kafka Streams' own default (100) would delay every outcome"),
-            new KafkaDefault("kafka.max.poll.interval.ms", "max(300000, 4 x batch.backpressure.block.ms)",
+            new PassThrough("kafka.linger.ms", "5", "Producer linger; Kafka Streams' own default (100) would delay every outcome"),
+            new PassThrough("kafka.max.poll.interval.ms", "max(300000, 4 x batch.backpressure.block.ms)",
                     "A smaller value than 4 x batch.backpressure.block.ms is refused"),
-            new KafkaDefault("kafka.transaction.timeout.ms", "max(10000, commit + 4 x batch.backpressure.block.ms)",
+            new PassThrough("kafka.transaction.timeout.ms", "max(10000, commit + 4 x batch.backpressure.block.ms)",
                     "exactly_once_v2 only; a smaller value is refused"));
 
     static List<Key<?>> all() {

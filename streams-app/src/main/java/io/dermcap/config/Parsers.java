@@ -45,22 +45,21 @@ final class Parsers {
         };
     }
 
+    static Function<String, Long> longValue(long min, long max) {
+        return s -> {
+            long v = parseLong(s, "an integer");
+            if (v < min || v > max) {
+                throw new IllegalArgumentException("must be between " + min + " and " + max);
+            }
+            return v;
+        };
+    }
+
     static Function<String, Boolean> bool() {
         return s -> switch (s.toLowerCase(Locale.ROOT)) {
             case "true" -> true;
             case "false" -> false;
             default -> throw new IllegalArgumentException("must be true or false");
-        };
-    }
-
-    static Function<String, String> oneOf(String... allowed) {
-        return s -> {
-            for (String a : allowed) {
-                if (a.equalsIgnoreCase(s)) {
-                    return a;
-                }
-            }
-            throw new IllegalArgumentException("must be one of " + String.join(", ", allowed));
         };
     }
 

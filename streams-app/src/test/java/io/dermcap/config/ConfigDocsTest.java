@@ -43,8 +43,8 @@ class ConfigDocsTest {
                 k.parse().apply(k.defaultValue());
             }
         }
-        Properties derived = Config.load(null, Map.of("DERMCAP_KAFKA_BOOTSTRAP_SERVERS", "b:9092")).streams();
-        for (ConfigKeys.KafkaDefault d : ConfigKeys.KAFKA_DEFAULTS) {
+        Properties derived = Config.load(null, Map.of("DERMCAP_KAFKA_BOOTSTRAP_SERVERS", "b:9092", "DERMCAP_SERDE_SCHEMA_REGISTRY_URL", "mock://d")).streams();
+        for (ConfigKeys.PassThrough d : ConfigKeys.KAFKA_DEFAULTS) {
             String key = d.key().substring(ConfigKeys.KAFKA_PREFIX.length());
             if (d.defaultValue().matches("[\\w.]+")) {
                 assertThat(derived.getProperty(key)).as(d.key()).isEqualTo(d.defaultValue());

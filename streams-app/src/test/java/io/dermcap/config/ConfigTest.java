@@ -26,7 +26,7 @@ class ConfigTest {
 
     @Test
     void defaultsNeedOnlyTheBrokers() throws IOException {
-        DermcapConfig c = Config.load(file("kafka.bootstrap.servers=localhost:9092\n"), Map.of());
+        DermcapConfig c = Config.load(file("kafka.bootstrap.servers=localhost:9092\nserde.schema.registry.url=mock://t\n"), Map.of());
         assertThat(c.topology().requestTopic()).isEqualTo("image-requests");
         assertThat(c.topology().captionTopic()).isEqualTo("captions");
         assertThat(c.topology().failureTopic()).isEqualTo("caption-failures");
@@ -50,6 +50,7 @@ class ConfigTest {
     void environmentOverridesTheFileAndReachesKafka() throws IOException {
         Path f = file("""
                 kafka.bootstrap.servers=localhost:9092
+                serde.schema.registry.url=mock://t
                 batch.max.size=4
                 topic.captions=from-file
                 """);
@@ -70,6 +71,7 @@ class ConfigTest {
     void exactlyOnceDerivesCommitAndTransactionTimeouts() throws IOException {
         DermcapConfig c = Config.load(file("""
                 kafka.bootstrap.servers=b:9092
+                serde.schema.registry.url=mock://t
                 kafka.processing.guarantee=exactly_once_v2
                 batch.backpressure.block.ms=5000
                 """), Map.of());
@@ -81,7 +83,7 @@ class ConfigTest {
 
     @Test
     void unknownKeyInFileIsNamed() throws IOException {
-        Path f = file("kafka.bootstrap.servers=b:9092\nbatch.max.szie=8\n");
+        Path f = file("kafka.bootstrap.servers=b:9092\nserde.schema.registry.url=mock://t\nbatch.max.szie=8\n");
         assertThatThrownBy(() -> Config.load(f, Map.of()))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("batch.max.szie")
@@ -90,7 +92,7 @@ class ConfigTest {
 
     @Test
     void unknownEnvironmentVariableIsNamed() throws IOException {
-        Path f = file("kafka.bootstrap.servers=b:9092\n");
+        Path f = file("kafka.bootstrap.servers=b:9092\nserde.schema.registry.url=mock://t\n");
         assertThatThrownBy(() -> Config.load(f, Map.of("DERMCAP_BATCH_SIZE", "3")))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("DERMCAP_BATCH_SIZE");
@@ -98,21 +100,21 @@ class ConfigTest {
 
     @Test
     void invalidValueNamesKeyValueAndOrigin() throws IOException {
-        Path f = file("kafka.bootstrap.servers=b:9092\n");
+        Path f = file("kafka.bootstrap.servers=b:9092\nserde.schema.registry.url=mock://t\n");
         assertThatThrownBy(() -> Config.load(f, Map.of("DERMCAP_BATCH_MAX_SIZE", "zero")))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("batch.max.size")
                 .hasMessageContaining("'zero'")
                 .hasMessageContaining("DERMCAP_BATCH_MAX_SIZE")
                 .satisfies(e -> assertThat(((ConfigException) e).key()).isEqualTo("batch.max.size"));
-        Path g = file("kafka.bootstrap.servers=b:9092\nbatch.max.size=0\n");
+        Path g = file("kafka.bootstrap.servers=b:9092\nserde.schema.registry.url=mock://t\nbatch.max.size=0\n");
         assertThatThrownBy(() -> Config.load(g, Map.of()))
                 .hasMessageContaining("batch.max.size").hasMessageContaining("between 1 and 1024");
     }
 
     @Test
     void inflightBelowBatchSizeIsRefused() throws IOException {
-        Path f = file("kafka.bootstrap.servers=b:9092\nbatch.max.size=8\nbatch.max.inflight=4\n");
+        Path f = file("kafka.bootstrap.servers=b:9092\nserde.schema.registry.url=mock://t\nbatch.max.size=8\nbatch.max.inflight=4\n");
         assertThatThrownBy(() -> Config.load(f, Map.of()))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("batch.max.inflight");
     }
@@ -127,7 +129,7 @@ class ConfigTest {
 
     @Test
     void pollIntervalTooShortForTheBackpressureWaitIsRefused() throws IOException {
-        Path f = file("kafka.bootstrap.servers=b:9092\nbatch.backpressure.block.ms=10000\nkafka.max.poll.interval.ms=30000\n");
+        Path f = file("kafka.bootstrap.servers=b:9092\nserde.schema.registry.url=mock://t\nbatch.backpressure.block.ms=10000\nkafka.max.poll.interval.ms=30000\n");
         assertThatThrownBy(() -> Config.load(f, Map.of()))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("kafka.max.poll.interval.ms")
@@ -136,7 +138,7 @@ class ConfigTest {
 
     @Test
     void handlersAndSerdesCannotBeOverridden() throws IOException {
-        Path f = file("kafka.bootstrap.servers=b:9092\nkafka.deserialization.exception.handler=x.Y\n");
+        Path f = file("kafka.bootstrap.servers=b:9092\nserde.schema.registry.url=mock://t\nkafka.deserialization.exception.handler=x.Y\n");
         assertThatThrownBy(() -> Config.load(f, Map.of()))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("kafka.deserialization.exception.handler");
@@ -144,15 +146,65 @@ class ConfigTest {
 
     @Test
     void onlyTheTwoSupportedGuaranteesAreAccepted() throws IOException {
-        Path f = file("kafka.bootstrap.servers=b:9092\nkafka.processing.guarantee=exactly_once\n");
+        Path f = file("kafka.bootstrap.servers=b:9092\nserde.schema.registry.url=mock://t\nkafka.processing.guarantee=exactly_once\n");
         assertThatThrownBy(() -> Config.load(f, Map.of()))
                 .hasMessageContaining("kafka.processing.guarantee").hasMessageContaining("exactly_once_v2");
     }
 
     @Test
     void sameTopicForInputAndOutputIsRefused() throws IOException {
-        Path f = file("kafka.bootstrap.servers=b:9092\ntopic.captions=image-requests\n");
+        Path f = file("kafka.bootstrap.servers=b:9092\nserde.schema.registry.url=mock://t\ntopic.captions=image-requests\n");
         assertThatThrownBy(() -> Config.load(f, Map.of())).hasMessageContaining("topic.requests");
+    }
+
+    @Test
+    void storageOptionsAreBuiltAndChecked() throws IOException {
+        DermcapConfig c = Config.load(file("""
+                kafka.bootstrap.servers=b:9092
+                serde.schema.registry.url=mock://t
+                storage.s3.buckets=clinic-a, clinic-b
+                storage.s3.endpoint=http://127.0.0.1:9000
+                storage.s3.path.style=true
+                storage.https.address.classes=public,private
+                storage.retry.budget.ms=5000
+                """), Map.of("DERMCAP_STORAGE_S3_ACCESS_KEY_ID", "id", "DERMCAP_STORAGE_S3_SECRET_ACCESS_KEY", "s3cr3t"));
+        var s = c.storage();
+        assertThat(s.allowedBuckets()).containsExactlyInAnyOrder("clinic-a", "clinic-b");
+        assertThat(s.allowedHosts()).isEmpty();
+        assertThat(s.fileRoot()).isNull();
+        assertThat(s.s3().endpoint()).hasToString("http://127.0.0.1:9000");
+        assertThat(s.s3().pathStyle()).isTrue();
+        assertThat(s.s3().secretAccessKey()).isEqualTo("s3cr3t");
+        assertThat(s.allowedAddresses()).containsExactlyInAnyOrder(io.dermcap.storage.AddressClass.PUBLIC,
+                io.dermcap.storage.AddressClass.PRIVATE);
+        assertThat(s.retry().budget()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(s.maxBytes()).isEqualTo(32L << 20);
+
+        Path bad = file("kafka.bootstrap.servers=b:9092\nserde.schema.registry.url=mock://t\nstorage.https.address.classes=PUBLIC,INTRANET\n");
+        assertThatThrownBy(() -> Config.load(bad, Map.of()))
+                .hasMessageContaining("storage.https.address.classes").hasMessageContaining("INTRANET");
+        Path half = file("kafka.bootstrap.servers=b:9092\nserde.schema.registry.url=mock://t\nstorage.s3.access.key.id=x\n");
+        assertThatThrownBy(() -> Config.load(half, Map.of())).hasMessageContaining("storage.s3.secret.access.key");
+    }
+
+    @Test
+    void serdeSettingsAreCheckedWithoutShowingSecrets() throws IOException {
+        Path none = file("kafka.bootstrap.servers=b:9092\n");
+        assertThatThrownBy(() -> Config.load(none, Map.of()))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("serde.schema.registry.url");
+        Path f = file("""
+                kafka.bootstrap.servers=b:9092
+                serde.schema.registry.url=https://registry:8081
+                serde.basic.auth.credentials.source=USER_INFO
+                serde.basic.auth.user.info=topsecretwithoutcolon
+                """);
+        assertThatThrownBy(() -> Config.load(f, Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("serde.basic.auth.user.info")
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("topsecret"));
+        DermcapConfig ok = Config.load(file("kafka.bootstrap.servers=b:9092\nserde.schema.registry.url=mock://x\n"),
+                Map.of("DERMCAP_SERDE_AUTO_REGISTER_SCHEMAS", "false"));
+        assertThat(ok.serde()).containsEntry("schema.registry.url", "mock://x").containsEntry("auto.register.schemas", "false");
     }
 
     @Test

@@ -1,6 +1,6 @@
 package io.dermcap.testing;
 
-import io.dermcap.batching.ImageDecoder;
+import io.dermcap.batching.Preprocessor;
 import io.dermcap.image.ImageException;
 import io.dermcap.image.PixelTensor;
 
@@ -8,10 +8,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /** Decodes the fake fetcher's {@code img:<tag>} objects into a 2×2 tensor filled with the tag. */
-public final class FakeDecoder implements ImageDecoder {
+public final class FakeDecoder implements Preprocessor {
 
     @Override
-    public PixelTensor decode(byte[] encoded) throws ImageException {
+    public PixelTensor preprocess(byte[] encoded) throws ImageException {
         String s = new String(encoded, StandardCharsets.US_ASCII);
         if (s.equals("huge")) {
             throw new ImageException(ImageException.Reason.TOO_MANY_PIXELS, "100000x100000 is over the pixel limit");

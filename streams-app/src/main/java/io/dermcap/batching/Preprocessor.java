@@ -5,6 +5,6 @@ import io.dermcap.image.PixelTensor;
 
 /** Encoded image bytes → model input (the engine's preprocessor, wired in by the command line). */
 @FunctionalInterface
-public interface ImageDecoder {
-    PixelTensor decode(byte[] encoded) throws ImageException;
+public interface Preprocessor {
+    PixelTensor preprocess(byte[] encoded) throws ImageException;
 }
