@@ -1,7 +1,9 @@
 package io.dermcap.config;
 
 import io.dermcap.batching.BatchOptions;
+import io.dermcap.image.ImageLimits;
 import io.dermcap.metrics.MetricsOptions;
+import io.dermcap.model.EngineOptions;
 import io.dermcap.registry.AvroSerdeConfig;
 import io.dermcap.storage.AddressClass;
 import io.dermcap.storage.StorageOptions;
@@ -76,7 +78,13 @@ public final class Config {
             throw new ConfigException(ConfigKeys.SERDE_PREFIX + "*", e.getMessage().replace("configuration ",
                     "configuration " + ConfigKeys.SERDE_PREFIX));
         }
-        return new DermcapConfig(topology, batch, http, streams, storage, serde);
+        EngineOptions engine = new EngineOptions(get(source, ConfigKeys.ENGINE_THREADS),
+                EngineOptions.OptimizationLevel.valueOf(get(source, ConfigKeys.ENGINE_OPTIMIZATION)),
+                EngineOptions.ExecutionProvider.valueOf(get(source, ConfigKeys.ENGINE_PROVIDER)),
+                get(source, ConfigKeys.ENGINE_CUDA_DEVICE));
+        ImageLimits image = new ImageLimits(get(source, ConfigKeys.IMAGE_MAX_PIXELS), storage.maxBytes());
+        return new DermcapConfig(Path.of(get(source, ConfigKeys.BUNDLE_DIR)), engine, image, topology, batch, http,
+                streams, storage, serde, get(source, ConfigKeys.LOG_LEVEL));
     }
 
     private static StorageOptions storage(ConfigSource source) {
