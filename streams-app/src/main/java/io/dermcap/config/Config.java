@@ -26,12 +26,15 @@ public final class Config {
     }
 
     /**
-     * Reads {@code file} (may be null: defaults and environment only) with {@code DERMCAP_*}
+     * Reads {@code file} (null: the file {@code DERMCAP_CONFIG} names, or none) with {@code DERMCAP_*}
      * variables of {@code env} on top, into the typed options of every package.
      *
      * @throws ConfigException naming the first key that is unknown, missing or invalid
      */
     public static DermcapConfig load(Path file, Map<String, String> env) {
+        if (file == null && env.get("DERMCAP_CONFIG") != null && !env.get("DERMCAP_CONFIG").isBlank()) {
+            file = Path.of(env.get("DERMCAP_CONFIG"));
+        }
         java.util.Set<String> known = new java.util.HashSet<>();
         ConfigKeys.all().forEach(k -> known.add(k.name()));
         ConfigSource source = ConfigSource.read(file, env, known::contains, ConfigKeys.PREFIXES, known);
