@@ -230,6 +230,15 @@ public final class CaptionService implements AutoCloseable {
         return OpsServer.Status.ok("ready");
     }
 
+    /** Active tasks (input partitions) this instance owns now; 0 before the first assignment. */
+    public int activeTasks() {
+        KafkaStreams s = streams;
+        if (s == null || s.state() != KafkaStreams.State.RUNNING) {
+            return 0;
+        }
+        return s.metadataForLocalThreads().stream().mapToInt(t -> t.activeTasks().size()).sum();
+    }
+
     /** The port of the operations endpoint (useful with {@code http.port=0}). */
     public int opsPort() {
         return ops.port();
