@@ -28,6 +28,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
  * The captioning engine on ONNX Runtime: one verified bundle, one set of sessions, one batched
@@ -48,6 +50,7 @@ public final class OnnxCaptioner implements Captioner {
     private final GenerationSettings defaults;
     private final Manifest.Model model;
     private final EngineThread engine;
+    private final ExecutorService searchPool;
     private final Map<String, int[]> promptIds = new LinkedHashMap<>();
     private final LoadTimings loadTimings;
 
@@ -58,13 +61,18 @@ public final class OnnxCaptioner implements Captioner {
         }
     }
 
-    private OnnxCaptioner(Bundle bundle, OnnxModels models, EngineThread engine, LoadTimings loadTimings) {
+    private OnnxCaptioner(Bundle bundle, OnnxModels models, EngineThread engine, LoadTimings loadTimings, int threads) {
         this.bundle = bundle;
         this.engine = engine;
         this.models = models;
         this.model = bundle.manifest().model();
         this.decoder = new OrtDecoder(models, model);
-        this.generator = new Generator(model.eosTokenId());
+        this.searchPool = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "dermcap-search");
+            t.setDaemon(true);
+            return t;
+        });
+        this.generator = new Generator(model.eosTokenId(), searchPool);
         Manifest.Generation g = bundle.manifest().generation();
         this.defaults = new GenerationSettings(g.prompt(), g.numBeams(), g.maxNewTokens(), g.minNewTokens(),
                 g.noRepeatNgramSize(), g.repetitionPenalty(), g.lengthPenalty(), g.earlyStopping());
@@ -80,7 +88,7 @@ public final class OnnxCaptioner implements Captioner {
         EngineThread engine = new EngineThread();
         try {
             OnnxModels models = engine.call(BundleException.class, () -> OnnxModels.open(bundle, options));
-            return new OnnxCaptioner(bundle, models, engine, new LoadTimings(t1 - t0, System.nanoTime() - t1));
+            return new OnnxCaptioner(bundle, models, engine, new LoadTimings(t1 - t0, System.nanoTime() - t1), options.threads());
         } catch (BundleException | RuntimeException | Error e) {
             engine.close();
             throw e;
@@ -269,6 +277,7 @@ public final class OnnxCaptioner implements Captioner {
             });
         } finally {
             engine.close();
+            searchPool.shutdownNow();
         }
     }
 }
