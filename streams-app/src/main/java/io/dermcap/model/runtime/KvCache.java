@@ -47,10 +47,7 @@ final class KvCache {
             throw new IllegalArgumentException("a cache tensor of " + rowCapacity + " rows × " + lengthCapacity
                     + " positions needs " + bytes + " bytes, over 2 GiB");
         }
-        for (int t = 0; t < tensors; t++) {
-            current[t] = null;
-            spare[t] = null;
-        }
+        release();
         for (int t = 0; t < tensors; t++) {
             current[t] = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder());
             spare[t] = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder());
@@ -58,6 +55,18 @@ final class KvCache {
         stash = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder());
         this.rows = 0;
         this.length = 0;
+    }
+
+    /** Frees the buffers now (they are gigabytes for the full model). */
+    void release() {
+        for (int t = 0; t < tensors; t++) {
+            DirectMemory.free(current[t]);
+            DirectMemory.free(spare[t]);
+            current[t] = null;
+            spare[t] = null;
+        }
+        DirectMemory.free(stash);
+        stash = null;
     }
 
     int rows() {

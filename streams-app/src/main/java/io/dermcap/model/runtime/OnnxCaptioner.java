@@ -273,6 +273,7 @@ public final class OnnxCaptioner implements Captioner {
         try {
             engine.call(RuntimeException.class, () -> {
                 models.close();
+                decoder.release();
                 return null;
             });
         } finally {
