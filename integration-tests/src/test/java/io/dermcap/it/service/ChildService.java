@@ -31,6 +31,9 @@ public final class ChildService implements AutoCloseable {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx768m", "-XX:+UseSerialGC",
+                // log exactly as in production (the test classpath's logback-test.xml would win otherwise)
+                "-Dlogback.configurationFile=" + Path.of(System.getProperty("dermcap.repo.root", ".."),
+                        "streams-app", "src", "main", "resources", "logback.xml").toAbsolutePath(),
                 "-cp", System.getProperty("java.class.path"),
                 "io.dermcap.cli.Main", "run", "--config", config.toString()));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
