@@ -69,7 +69,7 @@ public final class ChildService implements AutoCloseable {
         process.waitFor(30, TimeUnit.SECONDS);
     }
 
-    /** SIGTERM and wait for a clean exit; returns the exit status. */
+    /** SIGTERM and wait for the exit; returns the exit status (143 after SIGTERM, as for any JVM). */
     public int stop() throws InterruptedException {
         process.destroy();
         if (!process.waitFor(60, TimeUnit.SECONDS)) {
