@@ -9,6 +9,7 @@ import io.dermcap.events.FailureEvent;
 import io.dermcap.image.ImagePreprocessor;
 import io.dermcap.metrics.OpsServer;
 import io.dermcap.metrics.ServiceMetrics;
+import io.dermcap.model.Captioner;
 import io.dermcap.model.bundle.BundleException;
 import io.dermcap.model.runtime.OnnxCaptioner;
 import io.dermcap.registry.AvroSerde;
@@ -43,6 +44,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.UnaryOperator;
 
 /**
  * {@code dermcap run}: configuration → bundle → engine → fetcher → serdes → topology →
@@ -61,22 +63,32 @@ public final class CaptionService implements AutoCloseable {
     private final AtomicInteger exitCode = new AtomicInteger();
     private final OpsServer ops;
     private volatile String phase = "starting";
-    private volatile OnnxCaptioner captioner;
+    private final UnaryOperator<Captioner> decorator;
+    private volatile Captioner captioner;
     private volatile StorageFetcher fetcher;
     private volatile InferencePipeline pipeline;
     private volatile KafkaStreams streams;
     private AutoCloseable streamsMetrics;
     private volatile boolean closing;
 
-    private CaptionService(DermcapConfig config) {
+    private CaptionService(DermcapConfig config, UnaryOperator<Captioner> decorator) {
         this.config = config;
+        this.decorator = decorator;
         this.ops = OpsServer.start(config.http(), registry, this::liveness, this::readiness);
     }
 
     /** Starts everything; returns once Kafka Streams is started (not necessarily RUNNING yet). */
     public static CaptionService start(DermcapConfig config) throws BundleException {
+        return start(config, UnaryOperator.identity());
+    }
+
+    /**
+     * Starts everything with the engine wrapped by {@code decorator} before the pipeline and the
+     * topology see it (the fault tests inject model failures this way; production uses identity).
+     */
+    public static CaptionService start(DermcapConfig config, UnaryOperator<Captioner> decorator) throws BundleException {
         setLogLevel(config.logLevel());
-        CaptionService service = new CaptionService(config);
+        CaptionService service = new CaptionService(config, decorator);
         try {
             service.startComponents();
             return service;
@@ -93,12 +105,13 @@ public final class CaptionService implements AutoCloseable {
         requireTopics(topology);
 
         phase = "loading bundle";
-        captioner = OnnxCaptioner.load(config.bundleDir(), config.engine());
+        OnnxCaptioner engine = OnnxCaptioner.load(config.bundleDir(), config.engine());
+        captioner = decorator.apply(engine);
         var info = captioner.info();
         log.info("event=bundle_loaded name={} version={} random_weights={} load_ms={} provider={}", info.bundleName(),
-                info.bundleVersion(), info.randomWeights(), captioner.loadTimings().totalNanos() / 1_000_000,
+                info.bundleVersion(), info.randomWeights(), engine.loadTimings().totalNanos() / 1_000_000,
                 info.runtime().executionProvider());
-        ImagePreprocessor preprocessor = new ImagePreprocessor(captioner.preprocessing(), config.imageLimits());
+        ImagePreprocessor preprocessor = new ImagePreprocessor(engine.preprocessing(), config.imageLimits());
         fetcher = new StorageFetcher(config.storage());
         pipeline = new InferencePipeline(captioner, fetcher, preprocessor::preprocess, config.batch(), metrics);
 

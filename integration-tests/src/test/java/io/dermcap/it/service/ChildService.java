@@ -16,6 +16,25 @@ import java.util.concurrent.TimeUnit;
 /** {@code dermcap run} in a child JVM (the test classpath), so a test can kill it like a crash. */
 public final class ChildService implements AutoCloseable {
 
+    /**
+     * How the child is launched: JVM options added to the defaults (a GC log, say) and the main
+     * class, which is called with {@code run --config FILE} (a test main may wire the service
+     * with a test decorator).
+     */
+    public record Launch(List<String> jvmOptions, String mainClass) {
+        public static final Launch DEFAULT = new Launch(List.of(), "io.dermcap.cli.Main");
+
+        public Launch {
+            jvmOptions = List.copyOf(jvmOptions);
+        }
+
+        public Launch withJvmOptions(String... options) {
+            List<String> all = new ArrayList<>(jvmOptions);
+            all.addAll(List.of(options));
+            return new Launch(all, mainClass);
+        }
+    }
+
     private final Process process;
     private final int port;
     private final Path log;
@@ -28,14 +47,19 @@ public final class ChildService implements AutoCloseable {
     }
 
     static ChildService start(Path config, Map<String, String> env, int port, Path log) throws IOException {
+        return start(config, env, port, log, Launch.DEFAULT);
+    }
+
+    static ChildService start(Path config, Map<String, String> env, int port, Path log, Launch launch) throws IOException {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx768m", "-XX:+UseSerialGC",
                 // log exactly as in production (the test classpath's logback-test.xml would win otherwise)
                 "-Dlogback.configurationFile=" + Path.of(System.getProperty("dermcap.repo.root", ".."),
-                        "streams-app", "src", "main", "resources", "logback.xml").toAbsolutePath(),
-                "-cp", System.getProperty("java.class.path"),
-                "io.dermcap.cli.Main", "run", "--config", config.toString()));
+                        "streams-app", "src", "main", "resources", "logback.xml").toAbsolutePath()));
+        command.addAll(launch.jvmOptions());
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"),
+                launch.mainClass(), "run", "--config", config.toString()));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().keySet().removeIf(k -> k.startsWith("DERMCAP_"));
         pb.environment().putAll(env);
@@ -81,6 +105,25 @@ public final class ChildService implements AutoCloseable {
 
     public boolean alive() {
         return process.isAlive();
+    }
+
+    /** The exit status, or -1 while it runs. */
+    public int exitValue() {
+        return process.isAlive() ? -1 : process.exitValue();
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    /** The port of its operations endpoint (/metrics, /health/*). */
+    public int opsPort() {
+        return port;
+    }
+
+    /** Everything the child wrote to stdout and stderr. */
+    public Path log() {
+        return log;
     }
 
     public String tail() {

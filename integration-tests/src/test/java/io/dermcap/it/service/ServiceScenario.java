@@ -28,6 +28,7 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.io.Writer;
+import java.net.URI;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -52,6 +53,42 @@ import java.util.function.Predicate;
  */
 public final class ServiceScenario implements AutoCloseable {
 
+    /**
+     * The broker and registry a scenario uses and how clients authenticate to them.
+     *
+     * @param kafkaSecurity    client settings besides bootstrap servers (security protocol, SASL, trust store)
+     * @param registryUserInfo {@code user:password} for a registry with basic auth, or null
+     */
+    public record Cluster(String bootstrapServers, Map<String, Object> kafkaSecurity, URI registryUrl,
+                          String registryUserInfo) {
+        public Cluster {
+            kafkaSecurity = Map.copyOf(kafkaSecurity);
+        }
+
+        /** The shared servers, no authentication. */
+        public static Cluster shared() {
+            return new Cluster(SERVERS.bootstrapServers(), Map.of(), SERVERS.registryUrl(), null);
+        }
+
+        /** Settings of a Kafka client of this cluster: security, bootstrap servers, then {@code settings}. */
+        public Map<String, Object> kafkaClient(Map<String, Object> settings) {
+            Map<String, Object> all = new HashMap<>(kafkaSecurity);
+            all.put("bootstrap.servers", bootstrapServers);
+            all.putAll(settings);
+            return all;
+        }
+
+        /** Settings of a registry serde for this cluster. */
+        public Map<String, Object> serde() {
+            Map<String, Object> serde = new HashMap<>(Map.of("schema.registry.url", registryUrl.toString()));
+            if (registryUserInfo != null) {
+                serde.put("basic.auth.credentials.source", "USER_INFO");
+                serde.put("basic.auth.user.info", registryUserInfo);
+            }
+            return serde;
+        }
+    }
+
     public static final TestServers SERVERS = TestServers.shared();
     public static final Path TINY_BUNDLE = Path.of(System.getProperty("dermcap.repo.root", ".."),
             "onnx-models", "fixtures", "tiny-bundle");
@@ -62,6 +99,7 @@ public final class ServiceScenario implements AutoCloseable {
     public final String failures = "it-" + id + "-failures";
     public final String bucket = "it-" + id;
     public final Path dir;
+    public final Cluster cluster;
     private final Map<String, String> base = new TreeMap<>();
     private final KafkaProducer<byte[], byte[]> producer;
     private final AvroSerde<CaptionRequest> requestSerde = new AvroSerde<>(CaptionRequest.class);
@@ -72,12 +110,17 @@ public final class ServiceScenario implements AutoCloseable {
     private final List<AutoCloseable> services = new ArrayList<>();
 
     public ServiceScenario(int partitions) {
+        this(partitions, Cluster.shared());
+    }
+
+    public ServiceScenario(int partitions, Cluster cluster) {
+        this.cluster = cluster;
         try {
             dir = Files.createTempDirectory("dermcap-it-" + id + "-");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", SERVERS.bootstrapServers()))) {
+        try (Admin admin = Admin.create(cluster.kafkaClient(Map.of()))) {
             admin.createTopics(List.of(new NewTopic(requests, partitions, (short) 1), new NewTopic(captions, 2, (short) 1),
                     new NewTopic(failures, 1, (short) 1))).all().get();
         } catch (Exception e) {
@@ -86,10 +129,11 @@ public final class ServiceScenario implements AutoCloseable {
         SERVERS.s3().createBucket(bucket);
 
         TestServers.S3Endpoint s3 = SERVERS.s3();
-        base.put("kafka.bootstrap.servers", SERVERS.bootstrapServers());
+        base.put("kafka.bootstrap.servers", cluster.bootstrapServers());
+        cluster.kafkaSecurity().forEach((k, v) -> base.put("kafka." + k, String.valueOf(v)));
         base.put("kafka.application.id", "dermcap-it-" + id);
         base.put("kafka.replication.factor", "1");
-        base.put("serde.schema.registry.url", SERVERS.registryUrl().toString());
+        cluster.serde().forEach((k, v) -> base.put("serde." + k, String.valueOf(v)));
         base.put("bundle.dir", TINY_BUNDLE.toAbsolutePath().toString());
         base.put("engine.threads", "1");
         base.put("topic.requests", requests);
@@ -105,15 +149,14 @@ public final class ServiceScenario implements AutoCloseable {
         base.put("batch.max.size", "4");
         base.put("batch.max.delay.ms", "100");
 
-        Map<String, Object> serde = Map.of("schema.registry.url", SERVERS.registryUrl().toString());
+        Map<String, Object> serde = cluster.serde();
         requestSerde.configure(serde, false);
         captionSerde.configure(serde, false);
         failureSerde.configure(serde, false);
-        producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, SERVERS.bootstrapServers(),
-                ProducerConfig.ACKS_CONFIG, "all"), new ByteArraySerializer(), new ByteArraySerializer());
-        consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, SERVERS.bootstrapServers(),
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new StringDeserializer(), new ByteArrayDeserializer());
+        producer = new KafkaProducer<>(cluster.kafkaClient(Map.of(ProducerConfig.ACKS_CONFIG, "all")),
+                new ByteArraySerializer(), new ByteArraySerializer());
+        consumer = new KafkaConsumer<>(cluster.kafkaClient(Map.of(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest")), new StringDeserializer(), new ByteArrayDeserializer());
         List<TopicPartition> parts = new ArrayList<>();
         for (int p = 0; p < 2; p++) {
             parts.add(new TopicPartition(captions, p));
@@ -212,7 +255,8 @@ public final class ServiceScenario implements AutoCloseable {
     }
 
     public SchemaRegistryClient registry() {
-        return new HttpSchemaRegistryClient(RegistryClientConfig.of(SERVERS.registryUrl().toString()));
+        return new HttpSchemaRegistryClient(RegistryClientConfig.of(cluster.registryUrl().toString())
+                .withUserInfo(cluster.registryUserInfo()));
     }
 
     public Path writeConfig(String name, Map<String, String> overrides) {
@@ -244,13 +288,20 @@ public final class ServiceScenario implements AutoCloseable {
 
     /** {@code dermcap run} in a child JVM, configured by a file (plus {@code overrides}). */
     public ChildService startChild(String instance, Map<String, String> overrides) throws IOException {
+        return startChild(instance, overrides, ChildService.Launch.DEFAULT);
+    }
+
+    /** {@code dermcap run} in a child JVM launched as {@code launch} says. */
+    public ChildService startChild(String instance, Map<String, String> overrides, ChildService.Launch launch)
+            throws IOException {
         int port = freePort();
         Map<String, String> all = new TreeMap<>(overrides);
         all.putIfAbsent("instance.id", instance);
         all.putIfAbsent("kafka.state.dir", dir.resolve("state-" + instance).toString());
         all.put("http.port", Integer.toString(port));
         Path config = writeConfig(instance, all);
-        ChildService child = ChildService.start(config, Map.of(), port, dir.resolve(instance + "-" + System.nanoTime() + ".log"));
+        ChildService child = ChildService.start(config, Map.of(), port, dir.resolve(instance + "-" + System.nanoTime() + ".log"),
+                launch);
         services.add(child);
         return child;
     }

@@ -1,0 +1,92 @@
+package io.dermcap.it.faults;
+
+import io.dermcap.events.CaptionRequest;
+import io.dermcap.events.ErrorCode;
+import io.dermcap.events.FailureEvent;
+import io.dermcap.events.GenerationOverrides;
+import io.dermcap.it.service.ChildService;
+import io.dermcap.it.service.Outcomes;
+import io.dermcap.it.service.ServiceScenario;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The model fails on one batch (injected by {@link FaultInjectingMain}: the batch holding a marker
+ * request throws as ONNX Runtime would): that batch's requests fail as MODEL_ERROR (retryable),
+ * every other request is captioned, and the service carries on without restarting anything.
+ */
+class ModelErrorIT {
+
+    private static final Duration TIMEOUT = Duration.ofMinutes(4);
+
+    @Test
+    void aFailedModelBatchFailsItsRequestsAndTheServiceCarriesOn() throws Exception {
+        try (ServiceScenario s = new ServiceScenario(1)) {
+            Traffic traffic = new Traffic(s, 6, 11);
+            ChildService child = s.startChild("model", Map.of("batch.max.size", "4", "batch.max.delay.ms", "300"),
+                    new ChildService.Launch(List.of("-D" + FaultInjectingMain.FAULT + "=model-error"),
+                            FaultInjectingMain.class.getName()));
+            child.awaitReady(TIMEOUT);
+
+            List<CaptionRequest> before = traffic.requests("before", 0, 8);
+            s.send(before);
+            s.awaitOutcomes(o -> Audit.covered(o, Traffic.keys(before)), TIMEOUT);
+
+            // three ordinary requests and the marker, sent together: one flush of batch.max.size
+            List<CaptionRequest> batch = new ArrayList<>(traffic.requests("batch", 0, 3));
+            CaptionRequest marker = traffic.requests("marker", 0, 1).get(0);
+            marker.setOverrides(GenerationOverrides.newBuilder().setPrompt(FaultInjectingMain.MARKER_PROMPT).build());
+            batch.add(1, marker);
+            Instant fault = Instant.now();
+            s.send(batch);
+            s.awaitOutcomes(o -> Audit.covered(o, Traffic.keys(batch)), TIMEOUT);
+
+            List<CaptionRequest> after = traffic.requests("after", 0, 8);
+            s.send(after);
+            List<String> keys = new ArrayList<>(Traffic.keys(before));
+            keys.addAll(Traffic.keys(batch));
+            keys.addAll(Traffic.keys(after));
+            s.awaitOutcomes(o -> Audit.covered(o, keys), TIMEOUT);
+            Outcomes out = s.settle(Duration.ofSeconds(2));
+
+            Audit audit = Audit.of("model error on one batch", false, keys, out);
+            List<FailureEvent> failures = out.failures();
+            Recovery recovery = new Recovery();
+            recovery.add(out, failures.isEmpty() ? fault : failures.get(0).getFailedAt());
+            ReliabilityReport.record(new ReliabilityReport.Row(audit, "the model throws on the batch holding a marker request",
+                    "failed batch to next outcome: " + recovery.summary(),
+                    failures.size() + " MODEL_ERROR (the failed batch), " + out.captions().size() + " captions"));
+            audit.assertHolds();
+            assertThat(out.duplicated()).isEmpty();
+
+            assertThat(failures).isNotEmpty().allSatisfy(f -> {
+                assertThat(f.getCode()).isEqualTo(ErrorCode.MODEL_ERROR);
+                assertThat(f.getRetryable()).isTrue();
+                assertThat(f.getMessage()).contains("the model failed on a batch of").contains("injected fault");
+                assertThat(Traffic.keys(batch)).contains(f.getRequestId());
+            });
+            assertThat(failures).extracting(FailureEvent::getRequestId).contains(marker.getRequestId());
+            Matcher m = Pattern.compile("a batch of (\\d+)").matcher(failures.get(0).getMessage());
+            assertThat(m.find()).isTrue();
+            assertThat(failures).as("exactly the requests of the failed model batch").hasSize(Integer.parseInt(m.group(1)));
+            assertThat(out.captions()).hasSize(keys.size() - failures.size());
+
+            assertThat(child.alive()).isTrue();
+            String log = Files.readString(child.log());
+            assertThat(log).contains("event=model_batch_failed").doesNotContain("event=stream_thread_failed")
+                    .doesNotContain("inference_thread_died");
+            LogCheck.assertNoPrivateData(s, traffic, out);
+            child.stop();
+        }
+    }
+}

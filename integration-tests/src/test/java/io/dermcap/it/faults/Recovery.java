@@ -1,0 +1,58 @@
+package io.dermcap.it.faults;
+
+import io.dermcap.it.service.Outcomes;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Time to recover: from the end of a fault (a kill -9 with the restart issued at once, a server
+ * back up) to the first outcome the service produced after it, by the outcome's own timestamp
+ * ({@code captioned_at} / {@code failed_at}; the service and the test share one clock).
+ */
+final class Recovery {
+
+    private final List<Duration> times = new ArrayList<>();
+
+    /** The first outcome produced after {@code faultEnd}, if any. */
+    static Optional<Duration> firstOutcomeAfter(Outcomes outcomes, Instant faultEnd) {
+        return outcomes.all().stream()
+                .map(o -> o.caption() != null ? o.caption().getCaptionedAt() : o.failure().getFailedAt())
+                .filter(t -> t.isAfter(faultEnd))
+                .min(Instant::compareTo)
+                .map(t -> Duration.between(faultEnd, t));
+    }
+
+    /** Adds the recovery after {@code faultEnd}; fails when nothing was produced after it. */
+    Duration add(Outcomes outcomes, Instant faultEnd) {
+        Duration d = firstOutcomeAfter(outcomes, faultEnd)
+                .orElseThrow(() -> new AssertionError("no outcome after the fault that ended at " + faultEnd));
+        times.add(d);
+        return d;
+    }
+
+    List<Duration> times() {
+        return times;
+    }
+
+    Duration max() {
+        return times.stream().max(Duration::compareTo).orElseThrow();
+    }
+
+    /** "9.8 s" for one, "median 9.8 s, max 14.1 s over 6" for several. */
+    String summary() {
+        if (times.size() == 1) {
+            return seconds(times.get(0));
+        }
+        List<Duration> sorted = times.stream().sorted().toList();
+        return "median " + seconds(sorted.get(sorted.size() / 2)) + ", max " + seconds(sorted.get(sorted.size() - 1))
+                + " over " + sorted.size();
+    }
+
+    static String seconds(Duration d) {
+        return String.format(java.util.Locale.ROOT, "%.1f s", d.toMillis() / 1000.0);
+    }
+}
