@@ -92,7 +92,9 @@ public final class CaptionService implements AutoCloseable {
         try {
             service.startComponents();
             return service;
-        } catch (RuntimeException | BundleException e) {
+        } catch (RuntimeException | Error | BundleException e) {
+            // an Error too (a native library that cannot load, a missing class): the ops server's
+            // non-daemon threads would otherwise keep a JVM alive that will never be ready
             service.close();
             throw e;
         }
