@@ -3,7 +3,9 @@ package io.dermcap.it.faults;
 import io.dermcap.events.CaptionEvent;
 import io.dermcap.events.FailureEvent;
 import io.dermcap.it.service.Outcomes;
+import io.dermcap.it.service.ServiceScenario;
 
+import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
@@ -33,6 +35,16 @@ record Audit(String scenario, boolean exactlyOnce, int sent, int outcomeRecords,
                 .filter(k -> outcomes.byKey().get(k).stream().map(Audit::essence).distinct().count() > 1).toList();
         return new Audit(scenario, exactlyOnce, sent.size(), outcomes.all().size(), outcomes.captions().size(),
                 outcomes.failures().size(), lost, duplicated, unknown, inconsistent);
+    }
+
+    /**
+     * Waits until every sent key has an outcome, reads on for {@code quiet} more (late duplicates)
+     * and audits what arrived.
+     */
+    static Audit await(ServiceScenario s, String scenario, boolean exactlyOnce, Collection<String> sentKeys,
+                       Duration timeout, Duration quiet) {
+        s.awaitOutcomes(o -> covered(o, sentKeys), timeout);
+        return of(scenario, exactlyOnce, sentKeys, s.settle(quiet));
     }
 
     /** Whether every sent key has at least one outcome (the wait condition of a scenario). */
