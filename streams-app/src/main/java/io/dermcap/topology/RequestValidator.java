@@ -5,6 +5,7 @@ import io.dermcap.batching.JobOutcome;
 import io.dermcap.events.CaptionRequest;
 import io.dermcap.events.ErrorCode;
 import io.dermcap.events.GenerationOverrides;
+import io.dermcap.events.Passthrough;
 import io.dermcap.events.SourcePosition;
 import io.dermcap.events.internal.PendingRequest;
 import io.dermcap.model.Captioner;
@@ -18,6 +19,7 @@ import org.slf4j.LoggerFactory;
 
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.regex.Pattern;
 
@@ -31,6 +33,13 @@ final class RequestValidator implements Processor<String, CaptionRequest, String
     private static final Logger log = LoggerFactory.getLogger(RequestValidator.class);
     static final int MAX_ID_LENGTH = 256;
     static final int MAX_URI_LENGTH = 8192;
+    /**
+     * Passthrough identifiers are copied into every outcome event: bounded so that an outcome can
+     * never outgrow Kafka's 1 MiB record limit (it would fail the stream thread on every retry).
+     */
+    static final int MAX_PASSTHROUGH_BYTES = 64 * 1024;
+    /** The longest request_id, image_uri or record key a failure event quotes; longer ones are cut. */
+    static final int MAX_QUOTED_CHARS = 8192;
     private static final Pattern SHA256 = Pattern.compile("[0-9a-fA-F]{64}");
 
     private final Captioner captioner;
@@ -75,8 +84,8 @@ final class RequestValidator implements Processor<String, CaptionRequest, String
     }
 
     private void fail(Record<String, CaptionRequest> record, SourcePosition source, long now, ErrorCode code, String why) {
-        CaptionRequest request = record.value();
-        String key = request != null && !blank(request.getRequestId()) ? request.getRequestId() : record.key();
+        CaptionRequest request = bounded(record.value());
+        String key = request != null && !blank(request.getRequestId()) ? request.getRequestId() : cut(record.key());
         Finished finished = new Finished(request, source, record.timestamp(), now,
                 new JobOutcome.Failed(code, why, false, 0));
         context.forward(record.withKey(key).withValue(finished), events);
@@ -107,6 +116,11 @@ final class RequestValidator implements Processor<String, CaptionRequest, String
         } catch (URISyntaxException e) {
             return "image_uri is not a valid URI: " + e.getMessage();
         }
+        int idsBytes = passthroughBytes(r.getIds());
+        if (idsBytes > MAX_PASSTHROUGH_BYTES) {
+            return "the passthrough identifiers are " + idsBytes + " bytes, over the limit of " + MAX_PASSTHROUGH_BYTES
+                    + " (left out of this event)";
+        }
         if (r.getExpectedSha256() != null && !SHA256.matcher(r.getExpectedSha256()).matches()) {
             return "expected_sha256 must be 64 hexadecimal characters";
         }
@@ -120,6 +134,52 @@ final class RequestValidator implements Processor<String, CaptionRequest, String
             }
         }
         return null;
+    }
+
+    /** UTF-8 bytes of every identifier, correlation key and value. */
+    static int passthroughBytes(Passthrough ids) {
+        if (ids == null) {
+            return 0;
+        }
+        long n = utf8(ids.getStudyInstanceUid()) + utf8(ids.getSeriesInstanceUid()) + utf8(ids.getSopInstanceUid())
+                + utf8(ids.getSourceSystem());
+        if (ids.getCorrelation() != null) {
+            for (var e : ids.getCorrelation().entrySet()) {
+                n += utf8(e.getKey()) + utf8(e.getValue());
+            }
+        }
+        return (int) Math.min(Integer.MAX_VALUE, n);
+    }
+
+    private static long utf8(String s) {
+        return s == null ? 0 : s.getBytes(StandardCharsets.UTF_8).length;
+    }
+
+    /**
+     * The request as its failure event may quote it: what broke a size limit is cut (request_id,
+     * image_uri) or left out (passthrough identifiers), so the event itself stays small.
+     */
+    private static CaptionRequest bounded(CaptionRequest r) {
+        if (r == null) {
+            return null;
+        }
+        boolean idFits = r.getRequestId() == null || r.getRequestId().length() <= MAX_QUOTED_CHARS;
+        boolean uriFits = r.getImageUri() == null || r.getImageUri().length() <= MAX_QUOTED_CHARS;
+        boolean idsFit = passthroughBytes(r.getIds()) <= MAX_PASSTHROUGH_BYTES;
+        if (idFits && uriFits && idsFit) {
+            return r;
+        }
+        CaptionRequest.Builder b = CaptionRequest.newBuilder(r);
+        b.setRequestId(cut(r.getRequestId()));
+        b.setImageUri(cut(r.getImageUri()));
+        if (!idsFit) {
+            b.setIds(Passthrough.newBuilder().build());
+        }
+        return b.build();
+    }
+
+    private static String cut(String s) {
+        return s == null || s.length() <= MAX_QUOTED_CHARS ? s : s.substring(0, MAX_QUOTED_CHARS);
     }
 
     private static boolean blank(String s) {

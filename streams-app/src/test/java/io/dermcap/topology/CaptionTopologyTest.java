@@ -7,6 +7,7 @@ import io.dermcap.events.ErrorCode;
 import io.dermcap.events.FailureEvent;
 import io.dermcap.events.FinishReason;
 import io.dermcap.events.GenerationOverrides;
+import io.dermcap.events.Passthrough;
 import io.dermcap.storage.FetchException;
 import io.dermcap.testing.FakeCaptioner;
 import io.dermcap.testing.FakeFetcher;
@@ -227,6 +228,46 @@ class CaptionTopologyTest {
         });
         assertThat(h.captionsSeen).hasSize(4);
         assertThat(h.buffered()).isZero();
+    }
+
+    /** Regression: an outcome copying them would pass Kafka's 1 MiB limit and fail the stream thread on every retry. */
+    @Test
+    void oversizedFieldsAreRefusedAndNotCopiedIntoTheFailureEvent() {
+        CaptionRequest bigIds = TopologyHarness.request("big-ids", "s3://b/k");
+        bigIds.setIds(Passthrough.newBuilder(bigIds.getIds()).setCorrelation(Map.of("note", "y".repeat(100_000))).build());
+        String hugeId = "z".repeat(200_000);
+        h.requests.pipeInput("big-ids", bigIds);
+        h.requests.pipeInput("huge-id", TopologyHarness.request(hugeId, "s3://b/k" + "u".repeat(200_000)));
+        h.awaitOutcomes(2);
+        FailureEvent ids = h.failuresSeen.get(0).value;
+        assertThat(ids.getCode()).isEqualTo(ErrorCode.INVALID_REQUEST);
+        assertThat(ids.getMessage()).matches("the passthrough identifiers are 1000\\d\\d bytes, over the limit of 65536 "
+                + "\\(left out of this event\\)");
+        assertThat(ids.getIds().getCorrelation()).isEmpty();
+        assertThat(ids.getIds().getStudyInstanceUid()).isNull();
+        assertThat(ids.getRequestId()).isEqualTo("big-ids");
+        FailureEvent id = h.failuresSeen.get(1).value;
+        assertThat(id.getMessage()).isEqualTo("request_id is longer than 256 characters");
+        assertThat(h.failuresSeen.get(1).key).isEqualTo(hugeId.substring(0, 8192));
+        assertThat(id.getRequestId()).isEqualTo(hugeId.substring(0, 8192));
+        assertThat(id.getImageUri()).hasSize(8192);
+        for (var kv : h.failuresSeen) {
+            assertThat(h.serdes.failures().serializer().serialize("caption-failures", kv.value).length).isLessThan(40_000);
+        }
+    }
+
+    @Test
+    void anOversizedUndeserializableRecordIsDeadLetteredWithItsBytesCut() {
+        byte[] garbage = new byte[1_000_000];
+        java.util.Arrays.fill(garbage, (byte) 'x');
+        h.rawRequests.pipeInput("raw-key".getBytes(StandardCharsets.UTF_8), garbage);
+        h.awaitOutcomes(1);
+        FailureEvent f = h.onlyFailure();
+        assertThat(f.getCode()).isEqualTo(ErrorCode.UNDESERIALIZABLE_RECORD);
+        assertThat(f.getRawValue().remaining()).isEqualTo(65_536);
+        assertThat(f.getRawValue().get(0)).isEqualTo((byte) 'x');
+        assertThat(f.getMessage()).startsWith("the record could not be deserialized")
+                .endsWith("; raw value cut to its first 65536 of 1000000 bytes");
     }
 
     @Test
