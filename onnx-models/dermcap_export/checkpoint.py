@@ -353,7 +353,8 @@ def infer_config(lm_tensors, vision_tensors, cfg: CaptionerJson, clip: OpenClipJ
                           f"contract fixes {IMAGE_SIZE}×{IMAGE_SIZE}")
     head_width = clip.vision_cfg.get("head_width", 64) if clip else 64
     if v_width % head_width:
-        raise SourceError(f"{vision_source}: width {v_width} is not a multiple of head_width {head_width}")
+        raise SourceError(f"{vision_source}: width {v_width} is not a multiple of head_width {head_width}"
+                          + ("" if clip else " (open_clip's default; give --open-clip-config with vision_cfg.head_width)"))
     if clip:
         checks = {"width": v_width, "layers": _count_layers(vision_tensors, "visual.transformer.resblocks."),
                   "patch_size": patch, "image_size": grid * patch}
@@ -369,7 +370,7 @@ def infer_config(lm_tensors, vision_tensors, cfg: CaptionerJson, clip: OpenClipJ
         act = "quick_gelu" if clip.quick_gelu else "gelu"
     else:
         act = "gelu"
-        warnings.append("vision activation not given (no --open-clip-config with model_cfg.quick_gelu, no "
+        warnings.append("vision activation not given (no model_cfg.quick_gelu in an --open-clip-config, no "
                         "--vision-act): assumed GELU, open_clip's default for ViT-B-16")
     vision = VisionConfig(image_size=grid * patch, patch_size=patch, width=v_width,
                           layers=_count_layers(vision_tensors, "visual.transformer.resblocks."),

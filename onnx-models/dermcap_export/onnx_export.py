@@ -6,8 +6,8 @@ pass protobuf's 2 GB limit is written with its initialisers in one `<graph>.onnx
 """
 
 import os
-import shutil
 import tempfile
+import warnings
 
 import onnx
 import torch
@@ -135,7 +135,9 @@ def export_graphs(captioner: Captioner, out_dir: str, external_data_threshold=PR
             # torch may spill weights of a >2 GB model into one file per tensor next to its output:
             # export into a scratch folder, then write the graph the way the bundle wants it.
             tmp_path = os.path.join(tmp, "graph.onnx")
-            with torch.no_grad():
+            with torch.no_grad(), warnings.catch_warnings():
+                # torch 1.13 warns about every traced constant's missing shape inference: noise.
+                warnings.filterwarnings("ignore", message="The shape inference of prim::Constant")
                 torch.onnx.export(module, args, tmp_path, input_names=inputs, output_names=outputs,
                                   dynamic_axes=axes, opset_version=OPSET, do_constant_folding=True)
             model = onnx.load(tmp_path)
@@ -153,10 +155,3 @@ def export_graphs(captioner: Captioner, out_dir: str, external_data_threshold=PR
             raise RuntimeError(f"{stem}: exported I/O {actual} differs from the bundle contract {expected[stem]}")
         written[stem] = (path, os.path.join(out_dir, data_file) if data_file else None)
     return written
-
-
-def remove_bundle_files(out_dir):
-    """Clears what export_graphs may have left in a folder it failed in."""
-    for name in os.listdir(out_dir):
-        full = os.path.join(out_dir, name)
-        shutil.rmtree(full) if os.path.isdir(full) else os.remove(full)
