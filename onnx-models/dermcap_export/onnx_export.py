@@ -5,6 +5,7 @@ both dynamic and also accepts a zero-length past (the prefill call). A graph who
 pass protobuf's 2 GB limit is written with its initialisers in one `<graph>.onnx.data` file.
 """
 
+import inspect
 import os
 import tempfile
 import warnings
@@ -16,6 +17,9 @@ import torch.nn as nn
 from .model import Captioner
 
 OPSET = 17
+# torch >= 2.9 exports through torch.export (dynamo) by default, with other dynamic-shape rules and
+# node names; the bundle is made by the TorchScript tracer on every torch version.
+_TORCHSCRIPT_EXPORTER = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
 PROTOBUF_LIMIT = 2 * 1024 ** 3
 _ELEM_TYPES = {onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.INT64: "int64"}
 
@@ -139,7 +143,8 @@ def export_graphs(captioner: Captioner, out_dir: str, external_data_threshold=PR
                 # torch 1.13 warns about every traced constant's missing shape inference: noise.
                 warnings.filterwarnings("ignore", message="The shape inference of prim::Constant")
                 torch.onnx.export(module, args, tmp_path, input_names=inputs, output_names=outputs,
-                                  dynamic_axes=axes, opset_version=OPSET, do_constant_folding=True)
+                                  dynamic_axes=axes, opset_version=OPSET, do_constant_folding=True,
+                                  **_TORCHSCRIPT_EXPORTER)
             model = onnx.load(tmp_path)
             model.doc_string = ""
             data_file = None

@@ -288,6 +288,15 @@ def test_cli_reports_errors_with_status_2(release, tmp_path, capsys):
     assert not (tmp_path / "b").exists()
 
 
+@pytest.mark.parametrize("args, message", [
+    (["--created", "30.8.2025"], "--created must look like 2025-08-30T00:00:00Z"),
+    (["--seed", "-1"], "--seed must be in 0 .. 2^32-1"),
+])
+def test_cli_checks_export_options(tmp_path, capsys, args, message):
+    assert cli.main(["export", "--random-init", "tiny", "--out", str(tmp_path / "b"), *args]) == 2
+    assert message in capsys.readouterr().err
+
+
 def test_cli_refuses_to_overwrite_a_bundle(tmp_path, capsys):
     out = tmp_path / "b"
     out.mkdir()
