@@ -11,7 +11,6 @@ from datetime import datetime, timezone
 import torch
 
 from . import __version__
-from .bpe import DEFAULT_JAR, Tokenizer
 from .checkpoint import Sources, SourceError
 from .manifest import warn
 
@@ -75,7 +74,8 @@ def cmd_export(args):
 
 
 def cmd_reference(args):
-    from . import reference
+    from . import reference  # PIL, torchvision and regex: only the reference needs them
+    from .bpe import DEFAULT_JAR, Tokenizer
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.batch_size < 1:
@@ -92,7 +92,7 @@ def cmd_reference(args):
         raise SourceError(f"no such image files: {', '.join(missing)}")
     t0 = time.perf_counter()
     model = reference.load_model(manifest, sources)
-    tokenizer = Tokenizer(args.jtokkit_jar)
+    tokenizer = Tokenizer(args.jtokkit_jar or DEFAULT_JAR)
     settings = reference.settings_for(manifest, args.decoding, max_new_tokens=args.max_new_tokens,
                                       min_new_tokens=args.min_new_tokens)
     load_seconds = time.perf_counter() - t0
@@ -145,7 +145,8 @@ def parser():
     r.add_argument("--max-new-tokens", type=int, help="override the manifest's max_new_tokens")
     r.add_argument("--min-new-tokens", type=int, help="override the manifest's min_new_tokens")
     r.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's)")
-    r.add_argument("--jtokkit-jar", default=DEFAULT_JAR, help=f"GPT-2 ranks for decoding (default {DEFAULT_JAR})")
+    r.add_argument("--jtokkit-jar", help="GPT-2 ranks for decoding "
+                                         "(default ~/.m2/repository/com/knuddels/jtokkit/1.1.0/jtokkit-1.1.0.jar)")
     _add_source_options(r)
     r.set_defaults(run=cmd_reference)
     return root

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from . import manifest
 from .checkpoint import Sources, SourceError, load_captioner, parse_captioner_json
 from .generate import RELEASED, Settings
+from .model import CLIP_MEAN, CLIP_STD
 from .onnx_export import export_graphs
-from .preprocess import CLIP_MEAN, CLIP_STD
 from . import random_init as random_weights
 
 RELEASED_PROMPT = ("Describe the skin lesion concisely (morphology, color, scale, border, location) in one "

@@ -12,6 +12,7 @@ mis-shaped (no silent strict=False).
     open_clip .json  optional: model_cfg (quick_gelu, vision_cfg) and preprocess_cfg
 """
 
+import hashlib
 import json
 import os
 import pickle
@@ -23,8 +24,7 @@ import numpy as np
 import torch
 
 from .generate import Settings
-from .model import Captioner, CaptionerConfig, GPT2Config, VisionConfig
-from .preprocess import CLIP_MEAN, CLIP_STD
+from .model import CLIP_MEAN, CLIP_STD, Captioner, CaptionerConfig, GPT2Config, VisionConfig
 
 
 class SourceError(Exception):
@@ -209,7 +209,6 @@ def load_tensors(path, what, wrapper, trust_pickles=False) -> dict:
 
 
 def sha256_file(path) -> str:
-    import hashlib
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 24), b""):

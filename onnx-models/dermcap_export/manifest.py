@@ -9,8 +9,8 @@ import torch
 
 from . import __version__
 from .checkpoint import sha256_file
+from .model import CLIP_MEAN, CLIP_STD
 from .onnx_export import OPSET, io_signature
-from .preprocess import CLIP_MEAN, CLIP_STD
 
 FORMAT = "dermcap-bundle/1"
 RELEASED_VISION_WEIGHTS = "hf-hub:redlessone/DermLIP_ViT-B-16"

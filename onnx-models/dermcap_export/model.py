@@ -16,6 +16,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 LAYER_NORM_EPS = 1e-5  # open_clip, the projector and GPT-2 all use torch's default
+# The OpenAI CLIP pixel normalisation open_clip uses unless its config says otherwise.
+CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
+CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 
 
 @dataclass(frozen=True)

@@ -203,3 +203,18 @@ def test_matching_files_raise_no_warning(tmp_path):
     assert cli.main(["export", "--random-init", "tiny", "--config", RELEASED_CONFIG, "--out", str(out)]) == 0
     m = check_bundle(str(out))
     assert m["warnings"] == [] and m["lineage"]["config"]["matches_published"] is True
+
+
+def test_exporting_needs_only_torch_and_onnx(tmp_path):
+    """PIL, torchvision and regex serve the reference command and the fixtures, not the exporter."""
+    import subprocess
+    import sys
+    script = ("import sys\n"
+              "for name in ('PIL', 'torchvision', 'regex', 'jsonschema'):\n"
+              "    sys.modules[name] = None  # any import of them fails\n"
+              "from dermcap_export.__main__ import main\n"
+              f"sys.exit(main(['export', '--random-init', 'tiny', '--out', {str(tmp_path / 'b')!r}]))\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ONNX_MODELS, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert sorted(os.listdir(tmp_path / "b")) == ["decoder_model_merged.onnx", "embed_tokens.onnx",
+                                                  "manifest.json", "vision_encoder.onnx"]

@@ -54,3 +54,5 @@ def test_bad_arguments(capsys, tmp_path):
     assert code == 2 and "--batch-size must be >= 1" in out.err
     code, out = run(capsys, "--min-new-tokens", "99", *images("rgb"))
     assert code == 2 and "min_new_tokens must be in 0..max_new_tokens" in out.err
+    code, out = run(capsys, "--max-new-tokens", "1000", *images("rgb"))
+    assert code == 2 and "prefix + prompt + max_new_tokens = 1069 positions; GPT-2 has 1024" in out.err
