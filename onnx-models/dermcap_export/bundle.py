@@ -40,7 +40,7 @@ def load_released(src: Sources, stage_a=None, stage_b=None) -> Loaded:
     vision_file = src.open_clip_checkpoint or src.checkpoint
     lineage = manifest.lineage(src.checkpoint, src.config, {"A": stage_a, "B": stage_b},
                                cfg.vision_weights_id or manifest.RELEASED_VISION_WEIGHTS, vision_file,
-                               cfg.gpt2_name, warnings)
+                               cfg.gpt2_name, warnings, src.open_clip_config)
     loaded = Loaded(model, cfg.prompt, cfg.generation, lineage, warnings=warnings)
     if clip:
         loaded.mean, loaded.std = clip.mean, clip.std

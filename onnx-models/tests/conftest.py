@@ -19,6 +19,12 @@ RELEASED_CONFIG = os.path.join(SHARED, "reference", "final_captioner_gpt2-medium
 
 
 @pytest.fixture(autouse=True)
+def seeded_torch():
+    """Random test inputs are the same on every run."""
+    torch.manual_seed(0)
+
+
+@pytest.fixture(autouse=True)
 def tiny_gpt2_size(monkeypatch):
     """The tiny preset's GPT-2 as a known size, so a synthetic release can name it."""
     monkeypatch.setitem(checkpoint.GPT2_SIZES, "gpt2-tiny", (16, 2, 2))

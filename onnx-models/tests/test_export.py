@@ -170,7 +170,9 @@ def test_synthetic_release_exports_end_to_end(release, tmp_path, capsys):
         ("B", "SkinCAP", "best_stageB.pt", sha256(release["stage_b"]))]
     assert lineage["vision_weights"] == {"id": "hf-hub:redlessone/DermLIP_ViT-B-16",
                                          "file": "open_clip_pytorch_model.bin",
-                                         "sha256": sha256(release["open_clip_checkpoint"])}
+                                         "sha256": sha256(release["open_clip_checkpoint"]),
+                                         "config": {"file": "open_clip_config.json",
+                                                    "sha256": sha256(release["open_clip_config"])}}
     assert lineage["base_lm"] == "gpt2-tiny"
     # none of the synthetic files is the released one: one warning each, in the manifest and on stderr
     assert len(m["warnings"]) == 4
