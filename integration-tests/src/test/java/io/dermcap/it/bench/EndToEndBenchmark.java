@@ -8,7 +8,6 @@ import io.dermcap.image.ImagePreprocessor;
 import io.dermcap.it.service.Lesions;
 import io.dermcap.it.service.Outcomes;
 import io.dermcap.it.service.ServiceScenario;
-import io.dermcap.model.Caption;
 import io.dermcap.model.Captioner;
 import io.dermcap.model.EngineOptions;
 import io.dermcap.model.GenerationSettings;
@@ -33,10 +32,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The end-to-end benchmark (not part of the test suite: run it by name, see docs/benchmarks.md).
- * In one JVM and one run: (1) the offline engine's captions/s on preprocessed images, batch after
- * batch; (2) captions/s through Kafka, S3 and the registry with a backlog of requests; (3)
- * request-to-caption latency while requests arrive at half the rate measured in (2). Same bundle,
- * batch size, images and generation settings throughout.
+ * In one JVM and one run: (1) the offline engine's captions/s, batch after batch; (2) captions/s
+ * through Kafka, S3 and the registry with a backlog of requests, in rounds alternating with (1);
+ * (3) request-to-caption latency while requests arrive at half the rate measured in (2). Same
+ * bundle, batch size, images and generation settings throughout.
  */
 class EndToEndBenchmark {
 
@@ -46,94 +45,84 @@ class EndToEndBenchmark {
     private static final int REQUESTS = Integer.getInteger("dermcap.bench.requests", 64);
     private static final int LATENCY_REQUESTS = Integer.getInteger("dermcap.bench.latency.requests", 48);
     private static final long DELAY_MS = Long.getLong("dermcap.bench.delay.ms", 200);
+    private static final int ROUNDS = Integer.getInteger("dermcap.bench.rounds", 2);
     private static final Duration TIMEOUT = Duration.ofMinutes(Long.getLong("dermcap.bench.timeout.minutes", 30));
 
     @Test
     void endToEnd() throws Exception {
-        assertThat(REQUESTS % BATCH).as("requests must be whole batches").isZero();
+        assertThat(REQUESTS % (BATCH * ROUNDS)).as("requests must be whole batches in every round").isZero();
+        int perRound = REQUESTS / ROUNDS;
         List<byte[]> images = new ArrayList<>();
-        for (int i = 0; i < REQUESTS; i++) {
+        for (int i = 0; i < perRound; i++) {
             images.add(Lesions.image(1000 + i));
         }
         StringBuilder report = new StringBuilder();
-        report.append(String.format("bundle %s, batch %d, %d requests, batch.max.delay.ms %d, %d processors, load %s%n",
-                BUNDLE, BATCH, REQUESTS, DELAY_MS, Runtime.getRuntime().availableProcessors(), loadAverage()));
+        report.append(String.format("bundle %s, batch %d, %d requests in %d rounds, batch.max.delay.ms %d, %d processors,"
+                        + " load before %s%n", BUNDLE, BATCH, REQUESTS, ROUNDS, DELAY_MS,
+                Runtime.getRuntime().availableProcessors(), loadAverage()));
 
-        // 1. offline engine, as `dermcap caption` runs it: the next batch is decoded and preprocessed
-        //    on a second thread while the model runs the current one
-        double offlineRate;
-        double batchSeconds;
-        try (OnnxCaptioner engine = OnnxCaptioner.load(BUNDLE, EngineOptions.DEFAULT)) {
+        try (OnnxCaptioner engine = OnnxCaptioner.load(BUNDLE, EngineOptions.DEFAULT);
+             ServiceScenario s = new ServiceScenario(2)) {
             ImagePreprocessor pre = new ImagePreprocessor(engine.preprocessing(), ImageLimits.DEFAULT);
             GenerationSettings settings = engine.settingsFor(Captioner.Overrides.NONE);
-            engine.caption(preprocess(pre, settings, images.subList(0, BATCH))); // warm-up
-            ExecutorService prefetch = Executors.newSingleThreadExecutor();
-            try {
-                long t0 = System.nanoTime();
-                long modelNanos = 0;
-                int tokens = 0;
-                Future<List<Captioner.Request>> next = prefetch.submit(() -> preprocess(pre, settings, images.subList(0, BATCH)));
-                for (int i = 0; i < REQUESTS; i += BATCH) {
-                    List<Captioner.Request> batch = next.get();
-                    int from = i + BATCH;
-                    if (from < REQUESTS) {
-                        next = prefetch.submit(() -> preprocess(pre, settings, images.subList(from, from + BATCH)));
-                    }
-                    long m0 = System.nanoTime();
-                    for (Caption c : engine.caption(batch)) {
-                        tokens += c.tokenIds().length;
-                    }
-                    modelNanos += System.nanoTime() - m0;
-                }
-                double seconds = (System.nanoTime() - t0) / 1e9;
-                offlineRate = REQUESTS / seconds;
-                batchSeconds = modelNanos / 1e9 / (REQUESTS / BATCH);
-                report.append(String.format("offline engine      %8.3f captions/s  (model %.2f s per batch of %d, %d tokens)%n",
-                        offlineRate, batchSeconds, BATCH, tokens));
-            } finally {
-                prefetch.shutdownNow();
-            }
-        }
-
-        try (ServiceScenario s = new ServiceScenario(2)) {
             s.startInProcess("bench", Map.of(
                     "bundle.dir", BUNDLE.toAbsolutePath().toString(),
                     "engine.threads", "0",
                     "batch.max.size", Integer.toString(BATCH),
                     "batch.max.delay.ms", Long.toString(DELAY_MS)));
             List<String> keys = new ArrayList<>();
-            for (int i = 0; i < REQUESTS; i++) {
+            for (int i = 0; i < perRound; i++) {
                 String key = "bench/" + i + ".img";
                 s.putImage(key, images.get(i));
                 keys.add(key);
             }
-            // warm-up: one full batch through the whole path
+            // warm-up of both paths: one full batch each
+            engine.caption(preprocess(pre, settings, images.subList(0, BATCH)));
             s.send(requests(s, keys.subList(0, BATCH), "warm"));
             s.awaitOutcomes(o -> o.distinctKeys() >= BATCH, TIMEOUT);
 
-            // 2. throughput: a backlog of requests
-            List<CaptionRequest> backlog = requests(s, keys, "tput");
-            Instant sent = Instant.now();
-            s.send(backlog);
-            Outcomes out = s.awaitOutcomes(o -> o.distinctKeys() >= BATCH + REQUESTS, TIMEOUT);
-            List<CaptionEvent> tput = captions(out, "tput-");
-            assertThat(tput).hasSize(REQUESTS);
-            Instant last = tput.stream().map(CaptionEvent::getCaptionedAt).max(Instant::compareTo).orElseThrow();
-            double streamRate = REQUESTS / (Duration.between(sent, last).toNanos() / 1e9);
-            double meanBatch = tput.stream().mapToInt(e -> e.getRuntime().getBatchSize()).average().orElse(0);
-            // each event carries its batch's model time: summed per image it is the engine's busy time
-            double modelSeconds = tput.stream().mapToDouble(e -> (e.getTimings().getEncodeMs() + e.getTimings().getDecodeMs())
-                    / e.getRuntime().getBatchSize()).sum() / 1000;
-            double wall = Duration.between(sent, last).toNanos() / 1e9;
-            report.append(String.format("through Kafka+S3+registry %8.3f captions/s  (mean model batch %.1f, model %.2f s per batch,"
-                    + " engine busy %.0f%% of %.1f s)%n", streamRate, meanBatch, modelSeconds / (REQUESTS / (double) BATCH),
-                    100 * modelSeconds / wall, wall));
+            // Rounds alternate 1. the offline engine and 2. the service with a backlog, so that a
+            // change of machine load during the run hits both alike.
+            double offlineSeconds = 0;
+            double offlineModelSeconds = 0;
+            double streamSeconds = 0;
+            double streamModelSeconds = 0;
+            double streamBatches = 0;
+            int expected = BATCH;
+            for (int round = 0; round < ROUNDS; round++) {
+                double[] offline = offline(engine, pre, settings, images);
+                offlineSeconds += offline[0];
+                offlineModelSeconds += offline[1];
+
+                String prefix = "tput" + round + "-";
+                Instant sent = Instant.now();
+                s.send(requests(s, keys, prefix));
+                expected += perRound;
+                int want = expected;
+                Outcomes out = s.awaitOutcomes(o -> o.distinctKeys() >= want, TIMEOUT);
+                List<CaptionEvent> tput = captions(out, prefix);
+                assertThat(tput).hasSize(perRound);
+                Instant last = tput.stream().map(CaptionEvent::getCaptionedAt).max(Instant::compareTo).orElseThrow();
+                streamSeconds += Duration.between(sent, last).toNanos() / 1e9;
+                // each event carries its batch's model time: summed per image it is the engine's busy time
+                streamModelSeconds += tput.stream().mapToDouble(e -> (e.getTimings().getEncodeMs()
+                        + e.getTimings().getDecodeMs()) / e.getRuntime().getBatchSize()).sum() / 1000;
+                streamBatches += tput.stream().mapToDouble(e -> 1.0 / e.getRuntime().getBatchSize()).sum();
+            }
+            double offlineRate = REQUESTS / offlineSeconds;
+            double batchSeconds = offlineModelSeconds / (REQUESTS / (double) BATCH);
+            double streamRate = REQUESTS / streamSeconds;
+            report.append(String.format("offline engine             %8.3f captions/s  (model %.2f s per batch of %d)%n",
+                    offlineRate, batchSeconds, BATCH));
+            report.append(String.format("through Kafka+S3+registry  %8.3f captions/s  (mean model batch %.1f, model %.2f s per"
+                            + " batch, engine busy %.0f%% of %.1f s)%n", streamRate, REQUESTS / streamBatches,
+                    streamModelSeconds / streamBatches, 100 * streamModelSeconds / streamSeconds, streamSeconds));
             report.append(String.format("ratio streaming / offline  %.3f  (target >= 0.95)%n", streamRate / offlineRate));
 
             // 3. latency at half the sustainable rate
             double rate = streamRate / 2;
             long gapNanos = (long) (1e9 / rate);
-            List<CaptionRequest> paced = requests(s, keys.subList(0, Math.min(LATENCY_REQUESTS, keys.size())), "lat");
+            List<CaptionRequest> paced = new ArrayList<>();
             while (paced.size() < LATENCY_REQUESTS) {
                 paced.addAll(requests(s, keys.subList(0, Math.min(LATENCY_REQUESTS - paced.size(), keys.size())),
                         "lat" + paced.size()));
@@ -148,7 +137,8 @@ class EndToEndBenchmark {
                 s.send(List.of(r));
                 next += gapNanos;
             }
-            out = s.awaitOutcomes(o -> o.distinctKeys() >= BATCH + REQUESTS + LATENCY_REQUESTS, TIMEOUT);
+            int want = expected + LATENCY_REQUESTS;
+            Outcomes out = s.awaitOutcomes(o -> o.distinctKeys() >= want, TIMEOUT);
             long[] latencies = captions(out, "lat").stream()
                     .mapToLong(e -> Duration.between(e.getRequestedAt(), e.getCaptionedAt()).toMillis()).sorted().toArray();
             assertThat(latencies).hasSize(LATENCY_REQUESTS);
@@ -160,11 +150,41 @@ class EndToEndBenchmark {
                     rate, p50, p99, latencies[latencies.length - 1], latBatch));
             report.append(String.format("p99 bound batch.max.delay.ms + 1.5 x batch time = %.0f ms: %s%n",
                     bound, p99 <= bound ? "met" : "MISSED"));
+            report.append(String.format("load after %s%n", loadAverage()));
             assertThat(out.failures()).isEmpty();
         }
         System.out.println("\n=== dermcap end-to-end benchmark ===\n" + report);
         Path file = Path.of("target", "bench-e2e-" + BUNDLE.getFileName() + ".txt");
         Files.writeString(file, report.toString());
+    }
+
+    /**
+     * The offline engine as {@code dermcap caption} runs it: the next batch is decoded and
+     * preprocessed on a second thread while the model runs the current one.
+     *
+     * @return wall seconds and model seconds
+     */
+    private static double[] offline(OnnxCaptioner engine, ImagePreprocessor pre, GenerationSettings settings,
+                                    List<byte[]> images) throws Exception {
+        ExecutorService prefetch = Executors.newSingleThreadExecutor();
+        try {
+            long t0 = System.nanoTime();
+            long modelNanos = 0;
+            Future<List<Captioner.Request>> next = prefetch.submit(() -> preprocess(pre, settings, images.subList(0, BATCH)));
+            for (int i = 0; i < images.size(); i += BATCH) {
+                List<Captioner.Request> batch = next.get();
+                int from = i + BATCH;
+                if (from < images.size()) {
+                    next = prefetch.submit(() -> preprocess(pre, settings, images.subList(from, from + BATCH)));
+                }
+                long m0 = System.nanoTime();
+                engine.caption(batch);
+                modelNanos += System.nanoTime() - m0;
+            }
+            return new double[]{(System.nanoTime() - t0) / 1e9, modelNanos / 1e9};
+        } finally {
+            prefetch.shutdownNow();
+        }
     }
 
     private static List<Captioner.Request> preprocess(ImagePreprocessor pre, GenerationSettings settings,
