@@ -260,9 +260,8 @@ public final class ServiceScenario implements AutoCloseable {
      */
     public java.util.Set<Long> liveBufferEntries(int partition) {
         String changelog = "dermcap-it-" + id + "-dermcap-buffer-changelog";
-        try (KafkaConsumer<Long, byte[]> c = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, SERVERS.bootstrapServers(),
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
+        try (KafkaConsumer<Long, byte[]> c = new KafkaConsumer<>(cluster.kafkaClient(Map.of(
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed")),
                 new org.apache.kafka.common.serialization.LongDeserializer(), new ByteArrayDeserializer())) {
             TopicPartition tp = new TopicPartition(changelog, partition);
             c.assign(List.of(tp));
