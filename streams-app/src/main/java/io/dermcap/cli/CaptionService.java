@@ -14,6 +14,7 @@ import io.dermcap.model.bundle.BundleException;
 import io.dermcap.model.runtime.OnnxCaptioner;
 import io.dermcap.registry.AvroSerde;
 import io.dermcap.registry.AvroSerdeConfig;
+import io.dermcap.registry.OutageTolerantDeserializer;
 import io.dermcap.registry.RegistryException;
 import io.dermcap.registry.SchemaRegistryClient;
 import io.dermcap.storage.StorageFetcher;
@@ -26,6 +27,9 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.apache.avro.Schema;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
@@ -120,7 +124,13 @@ public final class CaptionService implements AutoCloseable {
         phase = "registering schemas";
         AvroSerdeConfig serdeConfig = AvroSerdeConfig.fromMap(config.serde());
         SchemaRegistryClient client = SchemaRegistryClient.create(serdeConfig.registry());
-        EventSerdes serdes = new EventSerdes(new AvroSerde<>(CaptionRequest.class, client, serdeConfig, false),
+        AvroSerde<CaptionRequest> requests = new AvroSerde<>(CaptionRequest.class, client, serdeConfig, false);
+        // a registry outage is waited out on the stream thread (up to half the poll interval)
+        // rather than failing it: a replaced thread costs a rebalance that waits for its old member
+        long maxPoll = Long.parseLong(config.streams().getProperty(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG));
+        Serde<CaptionRequest> tolerant = Serdes.serdeFrom(requests.serializer(), new OutageTolerantDeserializer<>(
+                requests.deserializer(), Duration.ofMillis(maxPoll / 2), () -> closing));
+        EventSerdes serdes = new EventSerdes(tolerant,
                 new AvroSerde<>(CaptionEvent.class, client, serdeConfig, false),
                 new AvroSerde<>(FailureEvent.class, client, serdeConfig, false));
         warmUp(client, serdeConfig, Map.of(topology.captionTopic(), CaptionEvent.getClassSchema(),
@@ -193,7 +203,7 @@ public final class CaptionService implements AutoCloseable {
                     }
                     log.warn("event=registry_unavailable subject={} retry_in_ms={}", subject, wait);
                     sleep(wait);
-                    wait = Math.min(30_000, wait * 2);
+                    wait = Math.min(5_000, wait * 2); // a cheap call: come back soon after the registry does
                 }
             }
         }
@@ -204,6 +214,12 @@ public final class CaptionService implements AutoCloseable {
         AtomicInteger consecutive = new AtomicInteger();
         AtomicLong last = new AtomicLong();
         return e -> {
+            if (closing) {
+                // e.g. a wait for the registry given up because the service is stopping; Kafka Streams
+                // replaces no thread once it is shutting down
+                log.info("event=stream_thread_stopped reason=closing error={}", e.getClass().getSimpleName());
+                return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+            }
             long now = System.nanoTime();
             int n = now - last.getAndSet(now) > Duration.ofMinutes(5).toNanos() ? 1 : consecutive.incrementAndGet();
             consecutive.set(n);

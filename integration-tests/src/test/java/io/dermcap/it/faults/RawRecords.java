@@ -25,14 +25,14 @@ final class RawRecords {
     private RawRecords() {
     }
 
-    /** {@code CaptionRequest} plus one optional field: a newer version a producer might write with. */
-    static Schema requestWithExtraField() {
+    /** {@code CaptionRequest} plus one optional string field: a newer version a producer might write with. */
+    static Schema requestWithExtraField(String name) {
         List<Schema.Field> fields = new ArrayList<>();
         for (Schema.Field f : CaptionRequest.getClassSchema().getFields()) {
             fields.add(new Schema.Field(f, f.schema()));
         }
-        fields.add(new Schema.Field("priority", SchemaBuilder.unionOf().nullType().and().stringType().endUnion(),
-                "Triage priority (a newer producer's field dermcap does not read).", Schema.Field.NULL_DEFAULT_VALUE));
+        fields.add(new Schema.Field(name, SchemaBuilder.unionOf().nullType().and().stringType().endUnion(),
+                "A newer producer's field dermcap does not read.", Schema.Field.NULL_DEFAULT_VALUE));
         return Schema.createRecord(CaptionRequest.getClassSchema().getName(), "a newer CaptionRequest",
                 CaptionRequest.getClassSchema().getNamespace(), false, fields);
     }
