@@ -88,6 +88,7 @@ public final class InferencePipeline implements AutoCloseable {
     private int available;
     private volatile boolean closed;
     private volatile Throwable fatal;
+    private volatile Runnable onFatal = () -> { };
 
     public InferencePipeline(Captioner captioner, ObjectFetcher fetcher, Preprocessor preprocessor, BatchOptions options,
                              ServiceMetrics metrics) {
@@ -166,6 +167,17 @@ public final class InferencePipeline implements AutoCloseable {
             return available;
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * Runs {@code action} once the inference thread has died (an Error in a model run): nothing
+     * else would ever finish the requests submitted after it, so the owner should stop.
+     */
+    public void onFatal(Runnable action) {
+        onFatal = action;
+        if (fatal != null) {
+            action.run();
         }
     }
 
@@ -306,9 +318,10 @@ public final class InferencePipeline implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Throwable t) {
+            // logged and handed to the owner here; rethrowing would only report it twice
             fatal = t;
             log.error("event=inference_thread_died error={}", t.toString(), t);
-            throw t;
+            onFatal.run();
         }
     }
 

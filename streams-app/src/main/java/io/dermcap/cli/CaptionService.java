@@ -120,6 +120,13 @@ public final class CaptionService implements AutoCloseable {
         ImagePreprocessor preprocessor = new ImagePreprocessor(engine.preprocessing(), config.imageLimits());
         fetcher = new StorageFetcher(config.storage());
         pipeline = new InferencePipeline(captioner, fetcher, preprocessor::preprocess, config.batch(), metrics);
+        // crash-only: with the engine thread gone nothing would finish again; stop so that a
+        // supervisor restarts the process (the pending requests are redone from the buffer store)
+        pipeline.onFatal(() -> {
+            log.error("event=engine_failed action=stop exit_code=1");
+            exitCode.compareAndSet(0, 1);
+            new Thread(this::close, "dermcap-shutdown").start();
+        });
 
         phase = "registering schemas";
         AvroSerdeConfig serdeConfig = AvroSerdeConfig.fromMap(config.serde());

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -51,6 +52,25 @@ class InferencePipelineTest {
     private InferencePipeline.Ticket submit(List<InferencePipeline.Job> jobs) {
         assertThat(pipeline.tryAcquire(jobs.size(), jobs.size())).isEqualTo(jobs.size());
         return pipeline.submit(jobs, done::add);
+    }
+
+    @Test
+    void anErrorInAModelRunFailsItsBatchAndReportsTheDeadEngine() {
+        AtomicBoolean died = new AtomicBoolean();
+        pipeline.onFatal(() -> died.set(true));
+        captioner.fatalBatches.add(1);
+        submit(jobs(0, 3));
+        captioner.gate.release(1);
+        await().until(() -> done.size() == 3);
+        assertThat(done).allSatisfy(c -> assertThat(c.outcome()).isInstanceOfSatisfying(JobOutcome.Failed.class, f -> {
+            assertThat(f.code()).isEqualTo(ErrorCode.MODEL_ERROR);
+            assertThat(f.message()).isEqualTo("the model failed on a batch of 3: simulated: the native runtime failed");
+        }));
+        await().until(died::get);
+        assertThat(pipeline.healthy()).isFalse();
+        AtomicBoolean late = new AtomicBoolean();
+        pipeline.onFatal(() -> late.set(true));
+        assertThat(late).as("an action registered after the death runs at once").isTrue();
     }
 
     @Test

@@ -26,6 +26,8 @@ public final class FakeCaptioner implements Captioner {
     public final List<Integer> batchSizes = new CopyOnWriteArrayList<>();
     /** Batches (1-based) that throw ModelException. */
     public final List<Integer> failingBatches = new CopyOnWriteArrayList<>();
+    /** Batches (1-based) that throw an Error, as a crashing native runtime would. */
+    public final List<Integer> fatalBatches = new CopyOnWriteArrayList<>();
     /** When set, each batch waits for a permit (lets tests hold work in flight). */
     public volatile Semaphore gate;
     private final AtomicInteger calls = new AtomicInteger();
@@ -69,6 +71,9 @@ public final class FakeCaptioner implements Captioner {
         batchSizes.add(batch.size());
         if (failingBatches.contains(call)) {
             throw new ModelException("simulated runtime failure");
+        }
+        if (fatalBatches.contains(call)) {
+            throw new InternalError("simulated: the native runtime failed");
         }
         List<Caption> out = new ArrayList<>();
         for (Request r : batch) {

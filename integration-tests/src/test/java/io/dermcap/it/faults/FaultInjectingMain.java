@@ -20,6 +20,8 @@ import java.util.function.UnaryOperator;
  * <ul>
  * <li>{@code model-error}: a model run fails (a {@link ModelException}, as ONNX Runtime's errors
  * arrive) for every batch that holds a request whose prompt is {@link #MARKER_PROMPT};</li>
+ * <li>{@code engine-dies}: the model run of that batch throws an {@link OutOfMemoryError} instead,
+ * which ends the engine's thread;</li>
  * <li>{@code startup-error}: loading the engine ends in an {@link Error}, as when ONNX Runtime's
  * native library cannot load.</li>
  * </ul>
@@ -40,11 +42,13 @@ public final class FaultInjectingMain {
         }
         String fault = System.getProperty(FAULT, "");
         UnaryOperator<Captioner> decorator = switch (fault) {
-            case "model-error" -> FailingBatches::new;
+            case "model-error" -> engine -> new FailingBatches(engine, false);
+            case "engine-dies" -> engine -> new FailingBatches(engine, true);
             case "startup-error" -> engine -> {
                 throw new UnsatisfiedLinkError("injected: the engine's native library cannot be loaded");
             };
-            default -> throw new IllegalArgumentException("-D" + FAULT + " must be model-error or startup-error, not '" + fault + "'");
+            default -> throw new IllegalArgumentException("-D" + FAULT + " must be model-error, engine-dies or startup-error, not '"
+                    + fault + "'");
         };
         CaptionService service = CaptionService.start(Config.load(Path.of(args[2]), System.getenv()), decorator);
         Runtime.getRuntime().addShutdownHook(new Thread(service::close, "dermcap-sigterm"));
@@ -54,9 +58,11 @@ public final class FaultInjectingMain {
     /** The engine, except that a batch holding the marker request fails as a whole. */
     static final class FailingBatches implements Captioner {
         private final Captioner engine;
+        private final boolean fatal;
 
-        FailingBatches(Captioner engine) {
+        FailingBatches(Captioner engine, boolean fatal) {
             this.engine = engine;
+            this.fatal = fatal;
         }
 
         @Override
@@ -72,6 +78,9 @@ public final class FaultInjectingMain {
         @Override
         public List<Caption> caption(List<Request> batch) throws ModelException {
             if (batch.stream().anyMatch(r -> MARKER_PROMPT.equals(r.settings().prompt()))) {
+                if (fatal) {
+                    throw new OutOfMemoryError("injected fault: the model run ran out of memory");
+                }
                 throw new ModelException("injected fault: onnxruntime failed on this batch");
             }
             return engine.caption(batch);

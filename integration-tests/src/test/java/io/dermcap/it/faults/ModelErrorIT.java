@@ -89,4 +89,62 @@ class ModelErrorIT {
             child.stop();
         }
     }
+
+    /**
+     * An Error in a model run (here an out-of-memory) ends the engine's thread: the service stops
+     * with status 1 instead of hanging with nobody to finish its requests, and after a restart
+     * every request has exactly one outcome. Regression: the process used to stay up, live
+     * probe failing, with every later request stuck.
+     */
+    @Test
+    void anErrorThatKillsTheEngineStopsTheServiceAndARestartLosesNothing() throws Exception {
+        try (ServiceScenario s = new ServiceScenario(1)) {
+            Traffic traffic = new Traffic(s, 6, 13);
+            Map<String, String> config = Map.of("kafka.processing.guarantee", "exactly_once_v2",
+                    "kafka.group.instance.id", "engine-" + s.id, "batch.max.size", "4", "batch.max.delay.ms", "300");
+            ChildService child = s.startChild("engine", config, new ChildService.Launch(
+                    List.of("-D" + FaultInjectingMain.FAULT + "=engine-dies"), FaultInjectingMain.class.getName()));
+            child.awaitReady(TIMEOUT);
+            List<CaptionRequest> before = traffic.requests("before", 0, 8);
+            s.send(before);
+            s.awaitOutcomes(o -> Audit.covered(o, Traffic.keys(before)), TIMEOUT);
+
+            List<CaptionRequest> batch = new ArrayList<>(traffic.requests("batch", 0, 3));
+            CaptionRequest marker = traffic.requests("marker", 0, 1).get(0);
+            marker.setOverrides(GenerationOverrides.newBuilder().setPrompt(FaultInjectingMain.MARKER_PROMPT).build());
+            batch.add(marker);
+            s.send(batch);
+            List<CaptionRequest> after = traffic.requests("after", 0, 8);
+            s.send(after);
+            long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+            while (child.alive() && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+            }
+            Instant stopped = Instant.now();
+            assertThat(child.alive()).as("the service stops once its engine is dead:\n" + child.tail()).isFalse();
+            assertThat(child.exitValue()).isEqualTo(1);
+            assertThat(Files.readString(child.log())).contains("event=inference_thread_died").contains("event=engine_failed")
+                    .contains("event=stopped");
+
+            ChildService restarted = s.startChild("engine", config); // production main: the fault is gone
+            List<String> keys = new ArrayList<>(Traffic.keys(before));
+            keys.addAll(Traffic.keys(batch));
+            keys.addAll(Traffic.keys(after));
+            Audit audit = Audit.await(s, "engine thread dies (an Error in a model run)", true, keys, TIMEOUT,
+                    Duration.ofSeconds(3));
+            Outcomes out = s.outcomes();
+            Recovery recovery = new Recovery();
+            recovery.add(out, stopped);
+            ReliabilityReport.record(new ReliabilityReport.Row(audit, "an OutOfMemoryError in the model run of one batch",
+                    "exit to first outcome after a restart: " + recovery.summary(),
+                    "the service exits with status 1 instead of hanging; " + out.failures().size() + " MODEL_ERROR"));
+            audit.assertHolds();
+            assertThat(out.failures()).allSatisfy(f -> {
+                assertThat(f.getCode()).isEqualTo(ErrorCode.MODEL_ERROR);
+                assertThat(Traffic.keys(batch)).contains(f.getRequestId());
+            });
+            LogCheck.assertNoPrivateData(s, traffic, out);
+            restarted.stop();
+        }
+    }
 }
