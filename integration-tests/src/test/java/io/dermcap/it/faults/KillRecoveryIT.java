@@ -4,6 +4,7 @@ import io.dermcap.events.CaptionRequest;
 import io.dermcap.it.service.ChildService;
 import io.dermcap.it.service.Outcomes;
 import io.dermcap.it.service.ServiceScenario;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -35,6 +36,7 @@ class KillRecoveryIT {
     }
 
     @Test
+    @Tag("full")
     void atLeastOnceSurvivesKill9() throws Exception {
         run(false);
     }

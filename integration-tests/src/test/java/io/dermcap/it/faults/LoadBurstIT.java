@@ -8,6 +8,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -33,6 +34,7 @@ class LoadBurstIT {
     private static final int PARTITIONS = 2;
 
     @Test
+    @Tag("full")
     void aBurstOfTenTimesTheSustainableRateDrainsWithBoundedHeap() throws Exception {
         int steady = MODE.pick(96, 320);
         Duration burstFor = Duration.ofSeconds(MODE.pick(4, 15));

@@ -42,14 +42,15 @@ final class Recovery {
         return times.stream().max(Duration::compareTo).orElseThrow();
     }
 
-    /** "9.8 s" for one, "median 9.8 s, max 14.1 s over 6" for several. */
+    /** "9.8 s" for one, "median 9.8 s, max 14.1 s over 6 (...)" for several. */
     String summary() {
         if (times.size() == 1) {
             return seconds(times.get(0));
         }
         List<Duration> sorted = times.stream().sorted().toList();
-        return "median " + seconds(sorted.get(sorted.size() / 2)) + ", max " + seconds(sorted.get(sorted.size() - 1))
-                + " over " + sorted.size();
+        long medianMillis = (sorted.get((sorted.size() - 1) / 2).toMillis() + sorted.get(sorted.size() / 2).toMillis()) / 2;
+        return "median " + seconds(Duration.ofMillis(medianMillis)) + ", max " + seconds(sorted.get(sorted.size() - 1))
+                + " over " + sorted.size() + " (" + String.join(", ", sorted.stream().map(Recovery::seconds).toList()) + ")";
     }
 
     static String seconds(Duration d) {
