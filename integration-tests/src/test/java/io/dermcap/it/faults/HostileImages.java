@@ -12,6 +12,7 @@ import javax.imageio.stream.ImageOutputStream;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -19,7 +20,9 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.zip.CRC32;
 import java.util.zip.Deflater;
 import java.util.zip.ZipEntry;
@@ -119,19 +122,17 @@ final class HostileImages {
 
     /** Three frames of different colours, looping: Pillow (and dermcap) caption the first. */
     static byte[] animatedGif() {
-        try (ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-             ImageOutputStream out = ImageIO.createImageOutputStream(bytes)) {
-            ImageWriter writer = ImageIO.getImageWritersByFormatName("gif").next();
-            writer.setOutput(out);
-            writer.prepareWriteSequence(null);
-            for (Color c : new Color[] {new Color(200, 140, 120), new Color(90, 50, 40), new Color(230, 180, 160)}) {
-                BufferedImage frame = new BufferedImage(96, 80, BufferedImage.TYPE_BYTE_INDEXED);
-                Graphics2D g = frame.createGraphics();
-                g.setColor(c);
-                g.fillRect(0, 0, 96, 80);
-                g.setColor(Color.DARK_GRAY);
-                g.fillOval(30, 20, 36, 40);
-                g.dispose();
+        ImageWriter writer = ImageIO.getImageWritersByFormatName("gif").next();
+        List<IIOImage> frames = new ArrayList<>();
+        for (Color c : new Color[] {new Color(200, 140, 120), new Color(90, 50, 40), new Color(230, 180, 160)}) {
+            BufferedImage frame = new BufferedImage(96, 80, BufferedImage.TYPE_BYTE_INDEXED);
+            Graphics2D g = frame.createGraphics();
+            g.setColor(c);
+            g.fillRect(0, 0, 96, 80);
+            g.setColor(Color.DARK_GRAY);
+            g.fillOval(30, 20, 36, 40);
+            g.dispose();
+            try {
                 IIOMetadata meta = writer.getDefaultImageMetadata(ImageTypeSpecifier.createFromRenderedImage(frame), null);
                 IIOMetadataNode root = (IIOMetadataNode) meta.getAsTree(meta.getNativeMetadataFormatName());
                 IIOMetadataNode gce = new IIOMetadataNode("GraphicControlExtension");
@@ -142,27 +143,35 @@ final class HostileImages {
                 gce.setAttribute("transparentColorIndex", "0");
                 root.appendChild(gce);
                 meta.setFromTree(meta.getNativeMetadataFormatName(), root);
-                writer.writeToSequence(new IIOImage(frame, null, meta), null);
+                frames.add(new IIOImage(frame, null, meta));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
-            writer.endWriteSequence();
-            writer.dispose();
-            out.flush();
-            return bytes.toByteArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
+        return sequence(writer, frames);
     }
 
     /** A TIFF with three pages (a scanner's multi-page file): the first page is captioned. */
     static byte[] multiPageTiff() {
+        List<IIOImage> pages = new ArrayList<>();
+        for (int page = 0; page < 3; page++) {
+            try {
+                pages.add(new IIOImage(ImageIO.read(new ByteArrayInputStream(Lesions.image(page * 2))), null, null));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return sequence(ImageIO.getImageWritersByFormatName("tiff").next(), pages);
+    }
+
+    /** One file of several images (frames, pages) written by {@code writer}. */
+    private static byte[] sequence(ImageWriter writer, List<IIOImage> images) {
         try (ByteArrayOutputStream bytes = new ByteArrayOutputStream();
              ImageOutputStream out = ImageIO.createImageOutputStream(bytes)) {
-            ImageWriter writer = ImageIO.getImageWritersByFormatName("tiff").next();
             writer.setOutput(out);
             writer.prepareWriteSequence(null);
-            for (int page = 0; page < 3; page++) {
-                writer.writeToSequence(new IIOImage(ImageIO.read(new java.io.ByteArrayInputStream(Lesions.image(page * 2))),
-                        null, null), null);
+            for (IIOImage image : images) {
+                writer.writeToSequence(image, null);
             }
             writer.endWriteSequence();
             writer.dispose();

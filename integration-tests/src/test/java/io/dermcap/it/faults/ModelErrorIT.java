@@ -42,11 +42,8 @@ class ModelErrorIT {
             s.send(before);
             s.awaitOutcomes(o -> Audit.covered(o, Traffic.keys(before)), TIMEOUT);
 
-            // three ordinary requests and the marker, sent together: one flush of batch.max.size
-            List<CaptionRequest> batch = new ArrayList<>(traffic.requests("batch", 0, 3));
-            CaptionRequest marker = traffic.requests("marker", 0, 1).get(0);
-            marker.setOverrides(GenerationOverrides.newBuilder().setPrompt(FaultInjectingMain.MARKER_PROMPT).build());
-            batch.add(1, marker);
+            List<CaptionRequest> batch = batchWithMarker(traffic);
+            CaptionRequest marker = batch.get(batch.size() - 1);
             Instant fault = Instant.now();
             s.send(batch);
             s.awaitOutcomes(o -> Audit.covered(o, Traffic.keys(batch)), TIMEOUT);
@@ -90,6 +87,15 @@ class ModelErrorIT {
         }
     }
 
+    /** Three ordinary requests and the marker last, to be sent together: one flush of batch.max.size 4. */
+    private static List<CaptionRequest> batchWithMarker(Traffic traffic) {
+        List<CaptionRequest> batch = new ArrayList<>(traffic.requests("batch", 0, 3));
+        CaptionRequest marker = traffic.requests("marker", 0, 1).get(0);
+        marker.setOverrides(GenerationOverrides.newBuilder().setPrompt(FaultInjectingMain.MARKER_PROMPT).build());
+        batch.add(marker);
+        return batch;
+    }
+
     /**
      * An Error in a model run (here an out-of-memory) ends the engine's thread: the service stops
      * with status 1 instead of hanging with nobody to finish its requests, and after a restart
@@ -109,10 +115,7 @@ class ModelErrorIT {
             s.send(before);
             s.awaitOutcomes(o -> Audit.covered(o, Traffic.keys(before)), TIMEOUT);
 
-            List<CaptionRequest> batch = new ArrayList<>(traffic.requests("batch", 0, 3));
-            CaptionRequest marker = traffic.requests("marker", 0, 1).get(0);
-            marker.setOverrides(GenerationOverrides.newBuilder().setPrompt(FaultInjectingMain.MARKER_PROMPT).build());
-            batch.add(marker);
+            List<CaptionRequest> batch = batchWithMarker(traffic);
             s.send(batch);
             List<CaptionRequest> after = traffic.requests("after", 0, 8);
             s.send(after);
