@@ -75,8 +75,8 @@ final class BeamSearch implements Search {
     }
 
     @Override
-    public Continuation step(FloatBuffer logits, int firstRow, int rows) {
-        topContinuations(logits, firstRow, rows);
+    public Continuation step(FloatBuffer logits, int[] rows) {
+        topContinuations(logits, rows);
 
         // which candidates end here: EOS, or the length limit for all of them
         boolean atLimit = length + 1 >= maxLength;
@@ -92,13 +92,13 @@ final class BeamSearch implements Search {
             float s = candidates.score(k);
             merge.offer(hits[k] ? s + NEG : s, k);
         }
-        int[] sourceRows = new int[beams];
+        int[] parents = new int[beams];
         int[] tokens = new int[beams];
         for (int j = 0; j < beams; j++) {
             int k = merge.index(j);
-            sourceRows[j] = candidates.index(k) / vocab;
+            parents[j] = candidates.index(k) / vocab;
             tokens[j] = candidates.index(k) % vocab;
-            System.arraycopy(running[sourceRows[j]], 0, nextRunning[j], 0, length);
+            System.arraycopy(running[parents[j]], 0, nextRunning[j], 0, length);
             nextRunning[j][length] = tokens[j];
             runningScores[j] = merge.score(j);
         }
@@ -116,14 +116,14 @@ final class BeamSearch implements Search {
             result = best();
             return Continuation.FINISHED;
         }
-        return new Continuation(sourceRows, tokens);
+        return new Continuation(parents, tokens);
     }
 
     /** log_softmax, processors, + running scores, then the top `keep` over all beams × vocabulary. */
-    private void topContinuations(FloatBuffer logits, int firstRow, int rows) {
+    private void topContinuations(FloatBuffer logits, int[] rows) {
         candidates.clear();
-        for (int b = 0; b < rows; b++) {
-            int offset = (firstRow + b) * vocab;
+        for (int b = 0; b < rows.length; b++) {
+            int offset = rows[b] * vocab;
             logSoftmax.of(logits, offset, vocab);
             final float rowMax = logSoftmax.max;
             final float logSum = logSoftmax.logSum;

@@ -1,14 +1,14 @@
 package io.dermcap.model.generation;
 
 /**
- * What a search does next: row {@code i} of its next step continues its current row
- * {@code sourceRows[i]} with {@code tokens[i]}. No rows: the search is finished.
+ * What a search does next: its beam {@code j} of the next step continues its current beam
+ * {@code parents[j]} with {@code tokens[j]}. No beams: the search is finished.
  */
-record Continuation(int[] sourceRows, int[] tokens) {
+record Continuation(int[] parents, int[] tokens) {
 
     static final Continuation FINISHED = new Continuation(new int[0], new int[0]);
 
     boolean finished() {
-        return sourceRows.length == 0;
+        return parents.length == 0;
     }
 }

@@ -46,34 +46,29 @@ public final class Generator {
     public record Timings(long prefillNanos, long stepNanos, long selectNanos, long searchNanos, int steps, long rowSteps) {
     }
 
-    /** This step of every live item (rows > 0); item i reads the rows after those of the live items before it. */
-    private Continuation[] stepAll(Search[] searches, int[] rows, FloatBuffer logits) {
+    /** This step of every live item; {@code rows[i][j]} is the logits row of item i's beam j. */
+    private Continuation[] stepAll(Search[] searches, int[][] rows, FloatBuffer logits) {
         int n = searches.length;
         Continuation[] next = new Continuation[n];
-        int[] first = new int[n];
-        int live = 0;
-        for (int i = 0, row = 0; i < n; i++) {
-            first[i] = row;
-            row += rows[i];
-            live += rows[i] > 0 ? 1 : 0;
-        }
-        if (searchPool == null || live < 2) {
-            for (int i = 0; i < n; i++) {
-                if (rows[i] > 0) {
-                    next[i] = searches[i].step(logits, first[i], rows[i]);
-                }
-            }
-            return next;
-        }
         List<Callable<Void>> tasks = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            if (rows[i] > 0) {
+            if (rows[i].length > 0) {
                 int item = i;
                 tasks.add(() -> {
-                    next[item] = searches[item].step(logits, first[item], rows[item]);
+                    next[item] = searches[item].step(logits, rows[item]);
                     return null;
                 });
             }
+        }
+        if (searchPool == null || tasks.size() < 2) {
+            for (Callable<Void> task : tasks) {
+                try {
+                    task.call();
+                } catch (Exception e) {
+                    throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
+                }
+            }
+            return next;
         }
         try {
             for (Future<Void> f : searchPool.invokeAll(tasks)) {
@@ -94,10 +89,11 @@ public final class Generator {
         }
         int n = items.size();
         Search[] searches = new Search[n];
-        int[] rows = new int[n];
+        // slot[i][j]: where item i's beam j sits inside the item's block of cache rows
+        int[][] slot = new int[n][];
         for (int i = 0; i < n; i++) {
             searches[i] = Search.of(settings.get(i), lm.vocabSize(), eosTokenId);
-            rows[i] = 1;
+            slot[i] = new int[] {0};
         }
         long t0 = System.nanoTime();
         FloatBuffer logits = lm.prefill(items);
@@ -109,36 +105,36 @@ public final class Generator {
         long rowSteps = 0;
         while (true) {
             long s0 = System.nanoTime();
+            int[][] rows = new int[n][];
+            for (int i = 0, first = 0; i < n; first += slot[i].length, i++) {
+                rows[i] = new int[slot[i].length];
+                for (int j = 0; j < slot[i].length; j++) {
+                    rows[i][j] = first + slot[i][j];
+                }
+            }
             Continuation[] next = stepAll(searches, rows, logits);
-            List<int[]> continuing = new ArrayList<>();
             int total = 0;
-            int first = 0;
             for (int i = 0; i < n; i++) {
-                if (rows[i] == 0) {
+                if (next[i] != null) {
+                    total += next[i].parents().length;
+                }
+            }
+            int[] sourceRows = new int[total];
+            int[] tokens = new int[total];
+            for (int i = 0, first = 0; i < n; i++) {
+                if (next[i] == null) {
                     continue;
                 }
-                int[] source = next[i].sourceRows().clone();
-                for (int j = 0; j < source.length; j++) {
-                    source[j] += first;
+                slot[i] = place(next[i].parents(), slot[i]);
+                for (int j = 0; j < slot[i].length; j++) {
+                    sourceRows[first + slot[i][j]] = rows[i][next[i].parents()[j]];
+                    tokens[first + slot[i][j]] = next[i].tokens()[j];
                 }
-                continuing.add(source);
-                continuing.add(next[i].tokens());
-                total += source.length;
-                first += rows[i];
-                rows[i] = source.length;
+                first += slot[i].length;
             }
             search += System.nanoTime() - s0;
             if (total == 0) {
                 break;
-            }
-            int[] sourceRows = new int[total];
-            int[] tokens = new int[total];
-            int at = 0;
-            for (int p = 0; p < continuing.size(); p += 2) {
-                int[] src = continuing.get(p);
-                System.arraycopy(src, 0, sourceRows, at, src.length);
-                System.arraycopy(continuing.get(p + 1), 0, tokens, at, src.length);
-                at += src.length;
             }
             long s1 = System.nanoTime();
             lm.select(sourceRows);
@@ -155,5 +151,37 @@ public final class Generator {
             out.add(s.result());
         }
         return new Outcome(out, new Timings(prefill, step, select, search, steps, rowSteps));
+    }
+
+    /**
+     * Where the next beams sit in the item's block, so that as few cache rows as possible are
+     * copied: the first child of a beam stays in its parent's row; further children take the rows
+     * of beams that had none. (The search's beam order, which Hugging Face's tie-breaking and
+     * early-stop check depend on, is untouched: only the rows move.)
+     */
+    static int[] place(int[] parents, int[] parentSlot) {
+        int m = parents.length;
+        int[] out = new int[m];
+        boolean[] taken = new boolean[Math.max(m, parentSlot.length)];
+        boolean[] parentStayed = new boolean[parentSlot.length];
+        java.util.Arrays.fill(out, -1);
+        for (int j = 0; j < m; j++) {
+            int p = parents[j];
+            if (!parentStayed[p] && parentSlot[p] < m && !taken[parentSlot[p]]) {
+                out[j] = parentSlot[p];
+                parentStayed[p] = true;
+                taken[out[j]] = true;
+            }
+        }
+        for (int j = 0, free = 0; j < m; j++) {
+            if (out[j] < 0) {
+                while (taken[free]) {
+                    free++;
+                }
+                out[j] = free;
+                taken[free] = true;
+            }
+        }
+        return out;
     }
 }

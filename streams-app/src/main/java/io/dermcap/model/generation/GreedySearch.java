@@ -30,8 +30,8 @@ final class GreedySearch implements Search {
     }
 
     @Override
-    public Continuation step(FloatBuffer logits, int firstRow, int rows) {
-        int offset = firstRow * vocab;
+    public Continuation step(FloatBuffer logits, int[] rows) {
+        int offset = rows[0] * vocab;
         processors.compute(logits, offset, generated, length, x -> x);
         processors.mask(logits, offset);
         int best = 0;

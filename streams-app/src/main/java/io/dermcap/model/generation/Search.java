@@ -6,10 +6,10 @@ import java.nio.FloatBuffer;
 interface Search {
 
     /**
-     * Reads this step's logits of the item's {@code rows} rows, which start at row {@code firstRow}
-     * of {@code logits} (and may be overwritten), and says how to continue.
+     * Reads this step's logits, beam {@code j}'s at row {@code rows[j]} of {@code logits} (those
+     * rows may be overwritten), and says how to continue. The first step has one row.
      */
-    Continuation step(FloatBuffer logits, int firstRow, int rows);
+    Continuation step(FloatBuffer logits, int[] rows);
 
     /** The result, once {@link #step} returned a finished continuation. */
     Generation result();

@@ -85,6 +85,18 @@ class GeneratorTest {
         }
     }
 
+    @Test
+    void beamsStayInTheirParentsRowsWherePossible() {
+        // beams [0, 0, 1, 2] from parents sitting in rows [2, 0, 3, 1]: the first child of each
+        // parent keeps its row; the second child of beam 0 takes the row of childless beam 3
+        int[] slots = Generator.place(new int[] {0, 0, 1, 2}, new int[] {2, 0, 3, 1});
+        assertThat(slots).containsExactly(2, 1, 0, 3);
+        // the first step: four beams from one prefilled row
+        assertThat(Generator.place(new int[] {0, 0, 0, 0}, new int[] {0})).containsExactly(0, 1, 2, 3);
+        // a shrinking set (not with HF beams, but safe): rows beyond the new count are not kept
+        assertThat(Generator.place(new int[] {2}, new int[] {0, 1, 2})).containsExactly(0);
+    }
+
     private Generation run(GenerationSettings s) throws Exception {
         return new Generator(model.eos, null).generate(model.new Session(), List.of(item(3)), List.of(s)).generations().get(0);
     }
