@@ -155,7 +155,7 @@ public final class Demo {
             say("dermcap demo: interrupted");
             return new Result(1, ledger);
         } catch (Exception e) {
-            say("dermcap demo: failed: " + e.getMessage());
+            say("dermcap demo: failed: " + (e.getMessage() != null ? e.getMessage() : e.toString()));
             return new Result(4, ledger);
         } finally {
             cleanUp();
@@ -172,8 +172,8 @@ public final class Demo {
         setLogLevels();
         Path work = Files.createTempDirectory("dermcap-demo-");
         undo("temporary files " + work, () -> ServerSupport.deleteRecursively(work));
-        say("dermcap demo " + run + ": " + settings.requests() + " synthetic lesion images through the service, on the code path of `dermcap run`");
-
+        say("dermcap demo " + run + ": " + settings.requests()
+                + " synthetic lesion images through the service, on the code path of `dermcap run`");
         Path bundle = settings.bundle();
         if (bundle == null) {
             bundle = TinyBundle.extract(work.resolve("tiny-bundle"));
@@ -181,49 +181,15 @@ public final class Demo {
         } else {
             say("bundle      " + bundle.toAbsolutePath());
         }
+        Servers servers = startServers();
 
-        long t0 = System.nanoTime();
-        String bootstrap = settings.bootstrapServers();
-        if (bootstrap == null) {
-            EmbeddedKafka kafka = EmbeddedKafka.launch();
-            undo("embedded Kafka broker", kafka::close);
-            bootstrap = kafka.bootstrapServers();
-            say(String.format(Locale.ROOT, "kafka       embedded KRaft broker at %s (started in %.1f s)", bootstrap, seconds(t0)));
-        } else {
-            say("kafka       " + bootstrap);
-        }
-
-        ExternalS3 s3 = settings.s3();
-        if (s3 == null) {
-            t0 = System.nanoTime();
-            EmbeddedS3 embedded = EmbeddedS3.launch();
-            undo("embedded S3 API server", embedded::close);
-            s3 = new ExternalS3(embedded.endpoint(), EmbeddedS3.REGION, embedded.accessKey(), embedded.secretKey());
-            say(String.format(Locale.ROOT, "s3          embedded S3 API server (S3Proxy) at %s (started in %.1f s)",
-                    s3.endpoint(), seconds(t0)));
-        } else {
-            say("s3          " + s3.endpoint());
-        }
-
-        String registry = settings.registryUrl() != null ? settings.registryUrl() : "mock://dermcap-demo-" + run;
-        if (registry.startsWith("mock://")) {
-            String scope = registry.substring("mock://".length());
-            undo("in-process registry " + registry, () -> MockSchemaRegistry.dropScope(scope));
-            say("registry    " + registry + " (in-process, Confluent API semantics; use --registry-url for a real one)");
-        } else {
-            say("registry    " + registry);
-        }
-
-        boolean shared = settings.bootstrapServers() != null;
-        DermcapConfig config = Config.load(writeConfig(work, serviceSettings(bootstrap, s3, registry, bundle, work, shared)), Map.of());
+        DermcapConfig config = Config.load(writeConfig(work, serviceSettings(servers, bundle, work)), Map.of());
         TopologyOptions topics = config.topology();
         Map<String, Object> admin = new StreamsConfig(config.streams()).getAdminConfigs("dermcap-demo-" + run);
-        createTopics(admin, topics, shared ? config.streams().getProperty(StreamsConfig.APPLICATION_ID_CONFIG) : null);
-        say("topics      " + topics.requestTopic() + " (2 partitions) -> " + topics.captionTopic() + ", " + topics.failureTopic());
+        createTopics(admin, topics, config.streams().getProperty(StreamsConfig.APPLICATION_ID_CONFIG));
+        List<Upload> uploads = upload(config.storage().s3());
 
-        List<Upload> uploads = upload(config.storage().s3(), s3, shared);
-
-        t0 = System.nanoTime();
+        long t0 = System.nanoTime();
         CaptionService service = CaptionService.start(config);
         undo("dermcap service", service::close);
         announceModel(service.model());
@@ -248,37 +214,74 @@ public final class Demo {
         }
         if (settings.keepRunning()) {
             say("");
-            say("kept running (--keep-running): broker " + bootstrap + ", S3 " + s3.endpoint() + ", ops http://127.0.0.1:"
-                    + service.opsPort() + "; Ctrl-C stops and cleans up");
-            out.flush();
+            say("kept running (--keep-running): Kafka " + servers.bootstrap() + ", S3 " + servers.s3().endpoint()
+                    + ", ops http://127.0.0.1:" + service.opsPort() + "; Ctrl-C stops and cleans up");
             service.awaitStop();
         }
         return summary.success() ? 0 : 1;
     }
 
+    /** Where Kafka, S3 and the registry are: embedded here, or given. */
+    private record Servers(String bootstrap, ExternalS3 s3, String registry) {
+    }
+
+    private Servers startServers() throws IOException {
+        long t0 = System.nanoTime();
+        String bootstrap = settings.bootstrapServers();
+        if (bootstrap == null) {
+            EmbeddedKafka kafka = EmbeddedKafka.launch();
+            undo("embedded Kafka broker", kafka::close);
+            bootstrap = kafka.bootstrapServers();
+            say(String.format(Locale.ROOT, "kafka       embedded KRaft broker at %s (started in %.1f s)", bootstrap, seconds(t0)));
+        } else {
+            say("kafka       " + bootstrap);
+        }
+        ExternalS3 s3 = settings.s3();
+        if (s3 == null) {
+            t0 = System.nanoTime();
+            EmbeddedS3 embedded = EmbeddedS3.launch();
+            undo("embedded S3 API server", embedded::close);
+            s3 = new ExternalS3(embedded.endpoint(), EmbeddedS3.REGION, embedded.accessKey(), embedded.secretKey());
+            say(String.format(Locale.ROOT, "s3          embedded S3 API server (S3Proxy) at %s (started in %.1f s)",
+                    s3.endpoint(), seconds(t0)));
+        } else {
+            say("s3          " + s3.endpoint());
+        }
+        String registry = settings.registryUrl();
+        if (registry == null) {
+            String scope = "dermcap-demo-" + run;
+            registry = "mock://" + scope;
+            undo("in-process registry", () -> MockSchemaRegistry.dropScope(scope));
+            say("registry    " + registry + " (in-process, Confluent API semantics; --registry-url for a real one)");
+        } else {
+            say("registry    " + registry);
+        }
+        return new Servers(bootstrap, s3, registry);
+    }
+
     /** The service's settings: what an operator would put in the properties file for this setup. */
-    private Map<String, String> serviceSettings(String bootstrap, ExternalS3 s3, String registry, Path bundle, Path work,
-                                                boolean shared) {
+    private Map<String, String> serviceSettings(Servers servers, Path bundle, Path work) {
         Map<String, String> c = new LinkedHashMap<>();
         c.put("instance.id", "demo");
         c.put("log.level", settings.logLevel());
         c.put("bundle.dir", bundle.toAbsolutePath().toString());
-        c.put("kafka.bootstrap.servers", bootstrap);
-        // on a shared cluster the topics, group and internal topics are this run's alone
-        String prefix = shared ? "dermcap-demo-" + run + "-" : "";
-        c.put("kafka.application.id", shared ? "dermcap-demo-" + run : "dermcap-demo");
+        c.put("kafka.bootstrap.servers", servers.bootstrap());
+        // on an existing cluster the topics, the consumer group and the internal topics are this run's alone
+        boolean ownCluster = settings.bootstrapServers() == null;
+        String prefix = ownCluster ? "" : "dermcap-demo-" + run + "-";
+        c.put("kafka.application.id", ownCluster ? "dermcap-demo" : "dermcap-demo-" + run);
         c.put("kafka.state.dir", work.resolve("streams-state").toString());
         c.put("topic.requests", prefix + "image-requests");
         c.put("topic.captions", prefix + "captions");
         c.put("topic.failures", prefix + "caption-failures");
-        c.put("serde.schema.registry.url", registry);
+        c.put("serde.schema.registry.url", servers.registry());
         c.put("storage.s3.buckets", settings.bucket());
-        c.put("storage.s3.endpoint", s3.endpoint().toString());
-        c.put("storage.s3.region", s3.region());
+        c.put("storage.s3.endpoint", servers.s3().endpoint().toString());
+        c.put("storage.s3.region", servers.s3().region());
         c.put("storage.s3.path.style", "true");
-        if (s3.accessKey() != null) {
-            c.put("storage.s3.access.key.id", s3.accessKey());
-            c.put("storage.s3.secret.access.key", s3.secretKey());
+        if (servers.s3().accessKey() != null) {
+            c.put("storage.s3.access.key.id", servers.s3().accessKey());
+            c.put("storage.s3.secret.access.key", servers.s3().secretKey());
         }
         c.put("http.host", "127.0.0.1");
         c.put("http.port", Integer.toString(settings.httpPort()));
@@ -304,8 +307,9 @@ public final class Demo {
     }
 
     /**
-     * The three topics (requests on two partitions, so batches span partitions); on a shared
-     * cluster they, and the Streams application's internal topics, are deleted at the end.
+     * The three topics, requests on two partitions so that batches span partitions. On an
+     * existing cluster they, the Streams application's internal topics and its consumer group are
+     * deleted at the end (the embedded broker goes away with its data).
      */
     private void createTopics(Map<String, Object> adminConfig, TopologyOptions t, String applicationId) throws Exception {
         List<NewTopic> topics = List.of(new NewTopic(t.requestTopic(), Optional.of(2), Optional.empty()),
@@ -314,23 +318,29 @@ public final class Demo {
         try (Admin admin = Admin.create(adminConfig)) {
             admin.createTopics(topics).all().get(60, TimeUnit.SECONDS);
         }
-        if (applicationId != null) {
-            undo("demo topics", () -> {
+        if (settings.bootstrapServers() != null) {
+            undo("demo topics and consumer group", () -> {
                 try (Admin admin = Admin.create(adminConfig)) {
                     List<String> names = new ArrayList<>(List.of(t.requestTopic(), t.captionTopic(), t.failureTopic()));
                     admin.listTopics().names().get(30, TimeUnit.SECONDS).stream()
                             .filter(n -> n.startsWith(applicationId + "-")).forEach(names::add);
                     admin.deleteTopics(names).all().get(30, TimeUnit.SECONDS);
+                    admin.deleteConsumerGroups(List.of(applicationId)).all().get(30, TimeUnit.SECONDS);
                 }
             });
         }
+        say("topics      " + t.requestTopic() + " (2 partitions) -> " + t.captionTopic() + ", " + t.failureTopic());
     }
 
     private record Upload(String requestId, String key, String uri, String sha256, String label) {
     }
 
-    /** Generates the images and puts them into the bucket through the S3 API. */
-    private List<Upload> upload(StorageOptions.S3Options options, ExternalS3 s3, boolean shared) {
+    /**
+     * Generates the images and puts them into the bucket through the S3 API, with the service's
+     * S3 settings. On an existing server the objects (and the bucket, if this run made it) are
+     * deleted at the end.
+     */
+    private List<Upload> upload(StorageOptions.S3Options options) {
         long t0 = System.nanoTime();
         S3Client client = s3Client(options);
         undo("S3 client", client::close);
@@ -349,7 +359,7 @@ public final class Demo {
             bytes += image.bytes().length;
             formats.merge(image.format(), 1, Integer::sum);
         }
-        if (shared) {
+        if (settings.s3() != null) {
             undo("uploaded images", () -> {
                 for (Upload u : uploads) {
                     client.deleteObject(b -> b.bucket(settings.bucket()).key(u.key()));

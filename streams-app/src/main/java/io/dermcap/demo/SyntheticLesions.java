@@ -83,8 +83,9 @@ public final class SyntheticLesions {
     private static BufferedImage paint(Random r, int w, int h) {
         int[] tone = SKIN[r.nextInt(SKIN.length)];
         double[] skin = new double[3];
+        double brightness = 1 + 0.05 * r.nextGaussian();
         for (int c = 0; c < 3; c++) {
-            skin[c] = tone[c] + r.nextGaussian() * 6;
+            skin[c] = tone[c] * brightness + r.nextGaussian() * 2;
         }
         Blotches blotches = new Blotches(r, w, h);
         Lesion lesion = new Lesion(r, w, h);
@@ -99,9 +100,10 @@ public final class SyntheticLesions {
             for (int x = 0; x < w; x++) {
                 double light = 1.06 - 0.28 * Math.hypot(x - lx, y - ly) / diag;
                 double redness = blotches.at(x, y);
-                double rr = skin[0] * light + 8 * redness;
-                double gg = skin[1] * light - 9 * redness;
-                double bb = skin[2] * light - 4 * redness;
+                // erythema: a little more red, less green, in proportion to the skin's own colour
+                double rr = skin[0] * (light + 0.04 * redness);
+                double gg = skin[1] * (light - 0.07 * redness);
+                double bb = skin[2] * (light - 0.04 * redness);
                 double a = lesion.alpha(x, y);
                 if (a > 0) {
                     double[] pigment = lesion.pigment(x, y, skin);
