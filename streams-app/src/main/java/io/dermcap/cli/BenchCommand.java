@@ -84,10 +84,11 @@ final class BenchCommand implements Callable<Integer> {
             GenerationSettings settings = captioner.settingsFor(generation.overrides());
             long bundleBytes = bundleBytes(captioner);
             long loadedRss = Rss.current();
-            out.printf("bundle %s %s (%.2f GB), %s, %d threads, loaded in %.2f s, RSS after load %.2f GB%n",
+            OnnxCaptioner.LoadTimings load = captioner.loadTimings();
+            out.printf("bundle %s %s (%.2f GB), %s, %d threads, loaded in %.2f s (verify %.2f s, sessions %.2f s), RSS after load %.2f GB%n",
                     captioner.info().bundleName(), captioner.info().bundleVersion(), bundleBytes / 1e9,
                     captioner.info().runtime().executionProvider(), engine.engineOptions().threads(),
-                    captioner.loadNanos() / 1e9, loadedRss / 1e9);
+                    load.totalNanos() / 1e9, load.verifyNanos() / 1e9, load.sessionsNanos() / 1e9, loadedRss / 1e9);
             out.printf("settings: beams %d, new tokens %d..%d, no-repeat %d-gram, repetition %.2f, length penalty %.2f%n",
                     settings.numBeams(), settings.minNewTokens(), settings.maxNewTokens(), settings.noRepeatNgramSize(),
                     settings.repetitionPenalty(), settings.lengthPenalty());

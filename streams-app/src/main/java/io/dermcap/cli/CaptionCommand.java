@@ -58,7 +58,7 @@ final class CaptionCommand implements Callable<Integer> {
             GenerationSettings settings = captioner.settingsFor(generation.overrides());
             ModelInfo info = captioner.info();
             err.printf("dermcap caption: %s %s on %s, loaded in %.1f s; %d images%n", info.bundleName(), info.bundleVersion(),
-                    info.runtime().executionProvider(), captioner.loadNanos() / 1e9, expanded.inputs().size());
+                    info.runtime().executionProvider(), captioner.loadTimings().totalNanos() / 1e9, expanded.inputs().size());
             Progress progress = new Progress(err, expanded.inputs().size());
             int[] failed = {0};
             try (BatchRunner runner = new BatchRunner(captioner, new ImagePreprocessor(captioner.preprocessing(), engine.imageLimits()), batchSize)) {

@@ -97,7 +97,7 @@ public final class CaptionService implements AutoCloseable {
         captioner = OnnxCaptioner.load(config.bundleDir(), config.engine());
         var info = captioner.info();
         log.info("event=bundle_loaded name={} version={} random_weights={} load_ms={} provider={}", info.bundleName(),
-                info.bundleVersion(), info.randomWeights(), captioner.loadNanos() / 1_000_000,
+                info.bundleVersion(), info.randomWeights(), captioner.loadTimings().totalNanos() / 1_000_000,
                 info.runtime().executionProvider());
         ImagePreprocessor preprocessor = new ImagePreprocessor(captioner.preprocessing(), config.imageLimits());
         fetcher = new StorageFetcher(config.storage());
@@ -229,6 +229,15 @@ public final class CaptionService implements AutoCloseable {
             return OpsServer.Status.failing("inference thread stopped");
         }
         return OpsServer.Status.ok("ready");
+    }
+
+    /** Active tasks (input partitions) this instance owns now; 0 before the first assignment. */
+    public int activeTasks() {
+        KafkaStreams s = streams;
+        if (s == null || s.state() != KafkaStreams.State.RUNNING) {
+            return 0;
+        }
+        return s.metadataForLocalThreads().stream().mapToInt(t -> t.activeTasks().size()).sum();
     }
 
     /** The port of the operations endpoint (useful with {@code http.port=0}). */

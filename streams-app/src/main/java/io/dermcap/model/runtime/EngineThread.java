@@ -15,7 +15,7 @@ import java.util.concurrent.Future;
  */
 final class EngineThread implements AutoCloseable {
 
-    private static final long STACK_BYTES = 64L << 20;
+    static final long STACK_BYTES = 64L << 20;
 
     @FunctionalInterface
     interface Work<T, E extends Exception> {

@@ -28,6 +28,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
  * The captioning engine on ONNX Runtime: one verified bundle, one set of sessions, one batched
@@ -48,31 +50,45 @@ public final class OnnxCaptioner implements Captioner {
     private final GenerationSettings defaults;
     private final Manifest.Model model;
     private final EngineThread engine;
+    private final ExecutorService searchPool;
     private final Map<String, int[]> promptIds = new LinkedHashMap<>();
-    private final long loadNanos;
+    private final LoadTimings loadTimings;
 
-    private OnnxCaptioner(Bundle bundle, OnnxModels models, EngineThread engine, long loadNanos) {
+    /** Where the load went: reading and hashing the bundle, then creating and checking the sessions. */
+    public record LoadTimings(long verifyNanos, long sessionsNanos) {
+        public long totalNanos() {
+            return verifyNanos + sessionsNanos;
+        }
+    }
+
+    private OnnxCaptioner(Bundle bundle, OnnxModels models, EngineThread engine, LoadTimings loadTimings, int threads) {
         this.bundle = bundle;
         this.engine = engine;
         this.models = models;
         this.model = bundle.manifest().model();
         this.decoder = new OrtDecoder(models, model);
-        this.generator = new Generator(model.eosTokenId());
+        this.searchPool = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "dermcap-search");
+            t.setDaemon(true);
+            return t;
+        });
+        this.generator = new Generator(model.eosTokenId(), searchPool);
         Manifest.Generation g = bundle.manifest().generation();
         this.defaults = new GenerationSettings(g.prompt(), g.numBeams(), g.maxNewTokens(), g.minNewTokens(),
                 g.noRepeatNgramSize(), g.repetitionPenalty(), g.lengthPenalty(), g.earlyStopping());
         this.info = modelInfo(bundle.manifest(), defaults, models);
-        this.loadNanos = loadNanos;
+        this.loadTimings = loadTimings;
     }
 
     /** Verifies the bundle in {@code dir} (hashes, signatures) and opens its sessions. */
     public static OnnxCaptioner load(Path dir, EngineOptions options) throws BundleException {
         long t0 = System.nanoTime();
         Bundle bundle = Bundle.load(dir);
+        long t1 = System.nanoTime();
         EngineThread engine = new EngineThread();
         try {
             OnnxModels models = engine.call(BundleException.class, () -> OnnxModels.open(bundle, options));
-            return new OnnxCaptioner(bundle, models, engine, System.nanoTime() - t0);
+            return new OnnxCaptioner(bundle, models, engine, new LoadTimings(t1 - t0, System.nanoTime() - t1), options.threads());
         } catch (BundleException | RuntimeException | Error e) {
             engine.close();
             throw e;
@@ -83,9 +99,9 @@ public final class OnnxCaptioner implements Captioner {
         return bundle;
     }
 
-    /** Wall time of {@link #load}: manifest, hashes, sessions. */
-    public long loadNanos() {
-        return loadNanos;
+    /** Wall time of {@link #load}: manifest and hashes, then sessions. */
+    public LoadTimings loadTimings() {
+        return loadTimings;
     }
 
     /** The preprocessing the bundle's vision encoder expects. */
@@ -257,10 +273,12 @@ public final class OnnxCaptioner implements Captioner {
         try {
             engine.call(RuntimeException.class, () -> {
                 models.close();
+                decoder.release();
                 return null;
             });
         } finally {
             engine.close();
+            searchPool.shutdownNow();
         }
     }
 }
