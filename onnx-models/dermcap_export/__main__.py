@@ -3,6 +3,7 @@
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from datetime import datetime, timezone
@@ -10,7 +11,6 @@ from datetime import datetime, timezone
 import torch
 
 from . import __version__
-from .bpe import DEFAULT_JAR, Tokenizer
 from .checkpoint import Sources, SourceError
 from .manifest import warn
 
@@ -31,11 +31,13 @@ def _add_source_options(p):
                    help="load checkpoints with torch.load(weights_only=False): runs code from the file")
 
 
-def _sources(args, required):
-    given = [o for o in ("checkpoint", "config", "open_clip_checkpoint", "open_clip_config", "vision_prefix",
-                         "vision_act") if getattr(args, o)]
-    if not required:
-        return given
+def _given_sources(args):
+    """Names of the checkpoint options given on the command line."""
+    return [o for o in ("checkpoint", "config", "open_clip_checkpoint", "open_clip_config", "vision_prefix",
+                        "vision_act") if getattr(args, o)]
+
+
+def _sources(args) -> Sources:
     missing = [f"--{o.replace('_', '-')}" for o in ("checkpoint", "config") if not getattr(args, o)]
     if not (args.open_clip_checkpoint or args.vision_prefix):
         missing.append("--open-clip-checkpoint (or --vision-prefix)")
@@ -48,15 +50,19 @@ def _sources(args, required):
 def cmd_export(args):
     from . import bundle
     created = args.created or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", created):
+        raise SourceError(f"--created must look like 2025-08-30T00:00:00Z (UTC), not {created!r}")
+    if not 0 <= args.seed < 2 ** 32:
+        raise SourceError(f"--seed must be in 0 .. 2^32-1, not {args.seed}")
     if args.random_init:
-        extra = [o for o in _sources(args, required=False) if o != "config"]
+        extra = [o for o in _given_sources(args) if o != "config"]
         if extra or args.stage_a or args.stage_b:
             raise SourceError("--random-init builds its own weights: give no checkpoints (only --config, for the "
                               "prompt and generation settings)")
         loaded = bundle.load_random(args.random_init, args.seed, args.config)
         name = args.name or f"dermlip-gpt2-captioner-random-{args.random_init}"
     else:
-        loaded = bundle.load_released(_sources(args, required=True), args.stage_a, args.stage_b)
+        loaded = bundle.load_released(_sources(args), args.stage_a, args.stage_b)
         name = args.name or "dermlip-gpt2-captioner"
     for message in loaded.warnings:
         warn(message)
@@ -68,24 +74,25 @@ def cmd_export(args):
 
 
 def cmd_reference(args):
-    from . import reference
+    from . import reference  # PIL, torchvision and regex: only the reference needs them
+    from .bpe import DEFAULT_JAR, Tokenizer
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.batch_size < 1:
         raise SourceError(f"--batch-size must be >= 1, not {args.batch_size}")
     manifest = reference.read_manifest(args.bundle)
     if manifest.get("random_init"):
-        if _sources(args, required=False):
+        if _given_sources(args):
             raise SourceError("the bundle holds random weights rebuilt from its manifest: pass no checkpoints")
         sources = None
     else:
-        sources = _sources(args, required=True)
+        sources = _sources(args)
     missing = [p for p in args.images if not os.path.isfile(p)]
     if missing:
         raise SourceError(f"no such image files: {', '.join(missing)}")
     t0 = time.perf_counter()
     model = reference.load_model(manifest, sources)
-    tokenizer = Tokenizer(args.jtokkit_jar)
+    tokenizer = Tokenizer(args.jtokkit_jar or DEFAULT_JAR)
     settings = reference.settings_for(manifest, args.decoding, max_new_tokens=args.max_new_tokens,
                                       min_new_tokens=args.min_new_tokens)
     load_seconds = time.perf_counter() - t0
@@ -138,7 +145,8 @@ def parser():
     r.add_argument("--max-new-tokens", type=int, help="override the manifest's max_new_tokens")
     r.add_argument("--min-new-tokens", type=int, help="override the manifest's min_new_tokens")
     r.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's)")
-    r.add_argument("--jtokkit-jar", default=DEFAULT_JAR, help=f"GPT-2 ranks for decoding (default {DEFAULT_JAR})")
+    r.add_argument("--jtokkit-jar", help="GPT-2 ranks for decoding "
+                                         "(default ~/.m2/repository/com/knuddels/jtokkit/1.1.0/jtokkit-1.1.0.jar)")
     _add_source_options(r)
     r.set_defaults(run=cmd_reference)
     return root

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from . import manifest
 from .checkpoint import Sources, SourceError, load_captioner, parse_captioner_json
 from .generate import RELEASED, Settings
+from .model import CLIP_MEAN, CLIP_STD
 from .onnx_export import export_graphs
-from .preprocess import CLIP_MEAN, CLIP_STD
 from . import random_init as random_weights
 
 RELEASED_PROMPT = ("Describe the skin lesion concisely (morphology, color, scale, border, location) in one "
@@ -40,7 +40,7 @@ def load_released(src: Sources, stage_a=None, stage_b=None) -> Loaded:
     vision_file = src.open_clip_checkpoint or src.checkpoint
     lineage = manifest.lineage(src.checkpoint, src.config, {"A": stage_a, "B": stage_b},
                                cfg.vision_weights_id or manifest.RELEASED_VISION_WEIGHTS, vision_file,
-                               cfg.gpt2_name, warnings)
+                               cfg.gpt2_name, warnings, src.open_clip_config)
     loaded = Loaded(model, cfg.prompt, cfg.generation, lineage, warnings=warnings)
     if clip:
         loaded.mean, loaded.std = clip.mean, clip.std

@@ -12,6 +12,7 @@ mis-shaped (no silent strict=False).
     open_clip .json  optional: model_cfg (quick_gelu, vision_cfg) and preprocess_cfg
 """
 
+import hashlib
 import json
 import os
 import pickle
@@ -23,8 +24,7 @@ import numpy as np
 import torch
 
 from .generate import Settings
-from .model import Captioner, CaptionerConfig, GPT2Config, VisionConfig
-from .preprocess import CLIP_MEAN, CLIP_STD
+from .model import CLIP_MEAN, CLIP_STD, Captioner, CaptionerConfig, GPT2Config, VisionConfig
 
 
 class SourceError(Exception):
@@ -209,7 +209,6 @@ def load_tensors(path, what, wrapper, trust_pickles=False) -> dict:
 
 
 def sha256_file(path) -> str:
-    import hashlib
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 24), b""):
@@ -353,7 +352,8 @@ def infer_config(lm_tensors, vision_tensors, cfg: CaptionerJson, clip: OpenClipJ
                           f"contract fixes {IMAGE_SIZE}×{IMAGE_SIZE}")
     head_width = clip.vision_cfg.get("head_width", 64) if clip else 64
     if v_width % head_width:
-        raise SourceError(f"{vision_source}: width {v_width} is not a multiple of head_width {head_width}")
+        raise SourceError(f"{vision_source}: width {v_width} is not a multiple of head_width {head_width}"
+                          + ("" if clip else " (open_clip's default; give --open-clip-config with vision_cfg.head_width)"))
     if clip:
         checks = {"width": v_width, "layers": _count_layers(vision_tensors, "visual.transformer.resblocks."),
                   "patch_size": patch, "image_size": grid * patch}
@@ -369,7 +369,7 @@ def infer_config(lm_tensors, vision_tensors, cfg: CaptionerJson, clip: OpenClipJ
         act = "quick_gelu" if clip.quick_gelu else "gelu"
     else:
         act = "gelu"
-        warnings.append("vision activation not given (no --open-clip-config with model_cfg.quick_gelu, no "
+        warnings.append("vision activation not given (no model_cfg.quick_gelu in an --open-clip-config, no "
                         "--vision-act): assumed GELU, open_clip's default for ViT-B-16")
     vision = VisionConfig(image_size=grid * patch, patch_size=patch, width=v_width,
                           layers=_count_layers(vision_tensors, "visual.transformer.resblocks."),

@@ -79,28 +79,22 @@ def process_scores(scores, generated, s: Settings):
     return scores
 
 
-class _Cursor:
-    """The growing attention mask and positions of an unpadded batch."""
+def _first_call(n, length):
+    """Attention mask and positions of the first call: no padding, positions 0 … length-1."""
+    return torch.ones(n, length, dtype=torch.long), torch.arange(length).expand(n, -1)
 
-    def __init__(self, n, prompt_len):
-        self.n, self.total = n, prompt_len
 
-    def prefill(self):
-        return torch.ones(self.n, self.total, dtype=torch.long), torch.arange(self.total).expand(self.n, -1)
-
-    def step(self):
-        self.total += 1
-        return (torch.ones(self.n, self.total, dtype=torch.long),
-                torch.full((self.n, 1), self.total - 1, dtype=torch.long))
+def _next_call(n, total):
+    """Attention mask and position of a one-token call that makes the sequence `total` long."""
+    return torch.ones(n, total, dtype=torch.long), torch.full((n, 1), total - 1, dtype=torch.long)
 
 
 @torch.no_grad()
 def greedy(lm, inputs_embeds, s: Settings = GREEDY):
     """Hugging Face `_sample` with do_sample=False: processors on the raw logits, argmax; a
     finished row is padded with pad_token_id."""
-    n = inputs_embeds.shape[0]
-    cursor = _Cursor(n, inputs_embeds.shape[1])
-    logits, past = lm(inputs_embeds, *cursor.prefill(), lm.empty_past(n))
+    n, length = inputs_embeds.shape[:2]
+    logits, past = lm(inputs_embeds, *_first_call(n, length), lm.empty_past(n))
     generated = torch.zeros(n, 0, dtype=torch.long)
     unfinished = torch.ones(n, dtype=torch.bool)
     margins = torch.full((n,), math.inf)
@@ -113,7 +107,7 @@ def greedy(lm, inputs_embeds, s: Settings = GREEDY):
         unfinished &= next_ids != s.eos_token_id
         if generated.shape[1] >= s.max_new_tokens or not unfinished.any():
             break
-        logits, past = lm(lm.embed(next_ids[:, None]), *cursor.step(), past)
+        logits, past = lm(lm.embed(next_ids[:, None]), *_next_call(n, length + generated.shape[1]), past)
     return [Generation(_until_eos(row, s.eos_token_id), m) for row, m in zip(generated.tolist(), margins.tolist())]
 
 
@@ -134,10 +128,8 @@ def beam_search(lm, inputs_embeds, s: Settings = RELEASED):
     continuations of all running beams, finish those among the top `beams` that hit EOS or the
     length limit (score / generated_length ** length_penalty), continue with the best `beams`
     that did not. The cache is filled once per item and then copied to its beams."""
-    n, nb, L = inputs_embeds.shape[0], s.num_beams, s.max_new_tokens
-    V = lm.vocab_size
-    cursor = _Cursor(n * nb, inputs_embeds.shape[1])
-    logits, past = lm(inputs_embeds, *_Cursor(n, inputs_embeds.shape[1]).prefill(), lm.empty_past(n))
+    (n, length), nb, L, V = inputs_embeds.shape[:2], s.num_beams, s.max_new_tokens, lm.vocab_size
+    logits, past = lm(inputs_embeds, *_first_call(n, length), lm.empty_past(n))
     logits = logits.repeat_interleave(nb, dim=0)
     past = [p.repeat_interleave(nb, dim=0) for p in past]
 
@@ -199,11 +191,10 @@ def beam_search(lm, inputs_embeds, s: Settings = RELEASED):
         running, running_scores = next_running, cont_sorted
 
         # Stop when no item can still change its result.
-        length = cur_len + 1
         if s.early_stopping == "never" and s.length_penalty > 0.0:
             best_length = L
         else:
-            best_length = length
+            best_length = cur_len + 1
         best_possible = running_scores[:, 0] / (best_length ** s.length_penalty)
         worst_finished = torch.where(is_finished, finished_scores.min(dim=1, keepdim=True).values,
                                      torch.tensor(NEG_INF_SCORE))
@@ -214,7 +205,7 @@ def beam_search(lm, inputs_embeds, s: Settings = RELEASED):
 
         rows = (torch.arange(n)[:, None] * nb + next_beam).reshape(-1)
         past = [p.index_select(0, rows) for p in past]
-        logits, past = lm(lm.embed(next_tok.reshape(-1, 1)), *cursor.step(), past)
+        logits, past = lm(lm.embed(next_tok.reshape(-1, 1)), *_next_call(n * nb, length + cur_len + 1), past)
 
     final_gap = _boundary_gap(finished_scores, 1) if nb > 1 else torch.full((n,), math.inf)
     margins = torch.minimum(margins, final_gap)

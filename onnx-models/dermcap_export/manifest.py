@@ -9,8 +9,8 @@ import torch
 
 from . import __version__
 from .checkpoint import sha256_file
+from .model import CLIP_MEAN, CLIP_STD
 from .onnx_export import OPSET, io_signature
-from .preprocess import CLIP_MEAN, CLIP_STD
 
 FORMAT = "dermcap-bundle/1"
 RELEASED_VISION_WEIGHTS = "hf-hub:redlessone/DermLIP_ViT-B-16"
@@ -41,7 +41,11 @@ def _source(role, path, warnings):
             "matches_published": matches}
 
 
-def lineage(checkpoint, config, stage_files, vision_weights_id, vision_file, base_lm, warnings):
+def _hashed(path):
+    return None if path is None else {"file": os.path.basename(path), "sha256": sha256_file(path)}
+
+
+def lineage(checkpoint, config, stage_files, vision_weights_id, vision_file, base_lm, warnings, vision_config=None):
     """stage_files: {"A": path or None, "B": path or None}. For a random-weight bundle pass
     checkpoint=None and vision_file=None: there is no checkpoint, no stage, no vision weights file."""
     return {
@@ -51,7 +55,7 @@ def lineage(checkpoint, config, stage_files, vision_weights_id, vision_file, bas
             {"stage": stage, "dataset": dataset, **_source(stage, stage_files.get(stage), warnings)}
             for stage, dataset in STAGES],
         "vision_weights": None if vision_file is None else {
-            "id": vision_weights_id, "file": os.path.basename(vision_file), "sha256": sha256_file(vision_file)},
+            "id": vision_weights_id, **_hashed(vision_file), "config": _hashed(vision_config)},
         "base_lm": base_lm,
     }
 

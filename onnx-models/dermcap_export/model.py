@@ -16,6 +16,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 LAYER_NORM_EPS = 1e-5  # open_clip, the projector and GPT-2 all use torch's default
+# The OpenAI CLIP pixel normalisation open_clip uses unless its config says otherwise.
+CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
+CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 
 
 @dataclass(frozen=True)
@@ -66,19 +69,18 @@ class VisionAttention(nn.Module):
 
     def __init__(self, width, heads):
         super().__init__()
-        self.heads = heads
-        self.head_dim = width // heads
+        self.width, self.heads, self.head_dim = width, heads, width // heads
         self.in_proj_weight = nn.Parameter(torch.empty(3 * width, width))
         self.in_proj_bias = nn.Parameter(torch.empty(3 * width))
         self.out_proj = nn.Linear(width, width)
 
     def forward(self, x):
-        B, N, W = x.shape
-        q, k, v = F.linear(x, self.in_proj_weight, self.in_proj_bias).split(W, dim=-1)
+        B, N = x.shape[:2]
+        q, k, v = F.linear(x, self.in_proj_weight, self.in_proj_bias).split(self.width, dim=-1)
         q, k, v = (t.reshape(B, N, self.heads, self.head_dim).transpose(1, 2) for t in (q, k, v))
         att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(self.head_dim))
         y = att.softmax(dim=-1) @ v
-        return self.out_proj(y.transpose(1, 2).reshape(B, N, W))
+        return self.out_proj(y.transpose(1, 2).reshape(B, N, self.width))
 
 
 class ResidualAttentionBlock(nn.Module):
@@ -175,14 +177,13 @@ def gelu_new(x):
 class GPT2Attention(nn.Module):
     def __init__(self, cfg: GPT2Config):
         super().__init__()
-        self.heads = cfg.heads
-        self.head_dim = cfg.head_dim
+        self.width, self.heads, self.head_dim = cfg.hidden_size, cfg.heads, cfg.head_dim
         self.c_attn = Conv1D(cfg.hidden_size, 3 * cfg.hidden_size)
         self.c_proj = Conv1D(cfg.hidden_size, cfg.hidden_size)
 
     def forward(self, x, past_key, past_value, allowed):
-        B, S, D = x.shape
-        q, k, v = self.c_attn(x).split(D, dim=2)
+        B, S = x.shape[:2]
+        q, k, v = self.c_attn(x).split(self.width, dim=2)
         q, k, v = (t.reshape(B, S, self.heads, self.head_dim).transpose(1, 2) for t in (q, k, v))
         k = torch.cat([past_key, k], dim=2)  # [B, H, past + S, hd]
         v = torch.cat([past_value, v], dim=2)
@@ -190,7 +191,7 @@ class GPT2Attention(nn.Module):
         # The most negative float, not -inf: a fully masked row (a left-padding query) stays finite.
         att = att.masked_fill(~allowed, torch.finfo(att.dtype).min)
         y = att.softmax(dim=-1) @ v
-        return self.c_proj(y.transpose(1, 2).reshape(B, S, D)), k, v
+        return self.c_proj(y.transpose(1, 2).reshape(B, S, self.width)), k, v
 
 
 class GPT2MLP(nn.Module):

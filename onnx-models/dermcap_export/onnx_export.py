@@ -5,9 +5,10 @@ both dynamic and also accepts a zero-length past (the prefill call). A graph who
 pass protobuf's 2 GB limit is written with its initialisers in one `<graph>.onnx.data` file.
 """
 
+import inspect
 import os
-import shutil
 import tempfile
+import warnings
 
 import onnx
 import torch
@@ -16,6 +17,9 @@ import torch.nn as nn
 from .model import Captioner
 
 OPSET = 17
+# torch >= 2.9 exports through torch.export (dynamo) by default, with other dynamic-shape rules and
+# node names; the bundle is made by the TorchScript tracer on every torch version.
+_TORCHSCRIPT_EXPORTER = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
 PROTOBUF_LIMIT = 2 * 1024 ** 3
 _ELEM_TYPES = {onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.INT64: "int64"}
 
@@ -135,9 +139,12 @@ def export_graphs(captioner: Captioner, out_dir: str, external_data_threshold=PR
             # torch may spill weights of a >2 GB model into one file per tensor next to its output:
             # export into a scratch folder, then write the graph the way the bundle wants it.
             tmp_path = os.path.join(tmp, "graph.onnx")
-            with torch.no_grad():
+            with torch.no_grad(), warnings.catch_warnings():
+                # torch 1.13 warns about every traced constant's missing shape inference: noise.
+                warnings.filterwarnings("ignore", message="The shape inference of prim::Constant")
                 torch.onnx.export(module, args, tmp_path, input_names=inputs, output_names=outputs,
-                                  dynamic_axes=axes, opset_version=OPSET, do_constant_folding=True)
+                                  dynamic_axes=axes, opset_version=OPSET, do_constant_folding=True,
+                                  **_TORCHSCRIPT_EXPORTER)
             model = onnx.load(tmp_path)
             model.doc_string = ""
             data_file = None
@@ -153,10 +160,3 @@ def export_graphs(captioner: Captioner, out_dir: str, external_data_threshold=PR
             raise RuntimeError(f"{stem}: exported I/O {actual} differs from the bundle contract {expected[stem]}")
         written[stem] = (path, os.path.join(out_dir, data_file) if data_file else None)
     return written
-
-
-def remove_bundle_files(out_dir):
-    """Clears what export_graphs may have left in a folder it failed in."""
-    for name in os.listdir(out_dir):
-        full = os.path.join(out_dir, name)
-        shutil.rmtree(full) if os.path.isdir(full) else os.remove(full)

@@ -12,8 +12,7 @@ from PIL import Image
 from torchvision import transforms
 from torchvision.transforms import InterpolationMode
 
-CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
-CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+from .model import CLIP_MEAN, CLIP_STD
 
 
 def load_rgb(path) -> Image.Image:

@@ -60,6 +60,10 @@ def caption_images(model, manifest, paths, settings: Settings, batch_size, token
     prompt = manifest["generation"]["prompt"]
     pre = manifest["preprocessing"]
     prompt_ids = torch.tensor([tokenizer.encode(prompt)])
+    positions = manifest["model"]["prefix_tokens"] + prompt_ids.shape[1] + settings.max_new_tokens
+    if positions > manifest["model"]["max_positions"]:
+        raise SourceError(f"prefix + prompt + max_new_tokens = {positions} positions; GPT-2 has "
+                          f"{manifest['model']['max_positions']}")
     prompt_embeds = model.gpt2.embed(prompt_ids)
     results, seconds = [], {"preprocess": 0.0, "vision": 0.0, "generation": 0.0}
     for start in range(0, len(paths), batch_size):

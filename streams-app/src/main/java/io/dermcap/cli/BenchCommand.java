@@ -8,12 +8,14 @@ import io.dermcap.model.InvalidSettingsException;
 import io.dermcap.model.bundle.BundleException;
 import io.dermcap.model.runtime.OnnxCaptioner;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,6 +32,9 @@ import java.util.concurrent.Callable;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure the engine per batch size against the torch reference on the same bundle, images and settings.")
 final class BenchCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
 
     @Mixin
     EngineArgs engine;
@@ -66,8 +71,8 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        PrintStream out = System.out;
-        PrintStream err = System.err;
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
         Inputs.Expanded expanded = Inputs.expand(paths, List.of(new Inputs.LocalFiles()));
         expanded.problems().forEach(p -> err.println("dermcap bench: " + p.argument() + ": " + p.message()));
         if (expanded.inputs().isEmpty() || !expanded.problems().isEmpty()) {
@@ -158,7 +163,7 @@ final class BenchCommand implements Callable<Integer> {
         return out;
     }
 
-    private static void printTable(PrintStream out, List<Row> rows, long bundleBytes) {
+    private static void printTable(PrintWriter out, List<Row> rows, long bundleBytes) {
         out.println();
         out.println("| batch | images | images/s | × batch 1 | tokens/s | preprocess ms/img | encode ms | prefill ms | decode steps ms | ms/step | select ms | search ms | peak RSS GB | RSS − bundle GB |");
         out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -173,7 +178,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** The same images at batch 1 through the engine and through the torch reference; tokens compared. */
-    private void compareWithReference(PrintStream out, PrintStream err, OnnxCaptioner captioner, ImagePreprocessor preprocessor,
+    private void compareWithReference(PrintWriter out, PrintWriter err, OnnxCaptioner captioner, ImagePreprocessor preprocessor,
                                       GenerationSettings settings, List<Inputs.Input> inputs) throws IOException, InterruptedException {
         GenerationSettings defaults = captioner.info().defaults();
         if (!settings.prompt().equals(defaults.prompt()) || (settings.numBeams() != 1 && settings.numBeams() != defaults.numBeams())) {

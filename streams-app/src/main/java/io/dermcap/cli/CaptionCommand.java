@@ -10,11 +10,13 @@ import io.dermcap.model.ModelInfo;
 import io.dermcap.model.bundle.BundleException;
 import io.dermcap.model.runtime.OnnxCaptioner;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +29,9 @@ import java.util.concurrent.Callable;
 @Command(name = "caption", mixinStandardHelpOptions = true,
         description = "Caption image files and folders with a bundle; JSON Lines on stdout, progress on stderr.")
 final class CaptionCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
 
     @Mixin
     EngineArgs engine;
@@ -44,8 +49,8 @@ final class CaptionCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        PrintStream out = System.out;
-        PrintStream err = System.err;
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
         Inputs.Expanded expanded = Inputs.expand(paths, List.of(new Inputs.LocalFiles()));
         for (Inputs.Problem p : expanded.problems()) {
             err.println("dermcap caption: " + p.argument() + ": " + p.message());
@@ -114,7 +119,7 @@ final class CaptionCommand implements Callable<Integer> {
 
     /** A progress bar on a terminal, a line per tenth of the work otherwise. */
     static final class Progress {
-        private final PrintStream err;
+        private final PrintWriter err;
         private final int total;
         private final boolean terminal = System.console() != null;
         private final long start = System.nanoTime();
@@ -122,7 +127,7 @@ final class CaptionCommand implements Callable<Integer> {
         private int failed;
         private int lastDecile = -1;
 
-        Progress(PrintStream err, int total) {
+        Progress(PrintWriter err, int total) {
             this.err = err;
             this.total = total;
         }

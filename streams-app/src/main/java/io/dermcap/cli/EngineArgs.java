@@ -24,6 +24,9 @@ final class EngineArgs {
     @Option(names = "--cuda-device", defaultValue = "0", description = "GPU id for --provider CUDA")
     int cudaDevice;
 
+    @Option(names = "--no-prepack", description = "do not keep weights prepacked for GEMM (less memory, some speed)")
+    boolean noPrepack;
+
     @Option(names = "--max-pixels", defaultValue = "" + ImageLimits.PIL_MAX_PIXELS, description = "refuse images with more pixels (from the header; default ${DEFAULT-VALUE}, Pillow's)")
     long maxPixels;
 
@@ -31,7 +34,7 @@ final class EngineArgs {
     long maxBytes;
 
     EngineOptions engineOptions() {
-        return new EngineOptions(threads, optimization, provider, cudaDevice);
+        return new EngineOptions(threads, optimization, provider, cudaDevice, !noPrepack);
     }
 
     ImageLimits imageLimits() {

@@ -69,21 +69,8 @@ public final class BicubicResampler {
         int o = 0;
         for (int y = firstRow; y < lastRow; y++) {
             int row = y * inStride;
-            for (int xx = 0; xx < outWidth; xx++) {
-                int k = xx * w.ksize;
-                int p = row + 3 * w.start[xx];
-                int r = 1 << (PRECISION_BITS - 1);
-                int g = r;
-                int b = r;
-                for (int i = 0; i < w.count[xx]; i++, p += 3) {
-                    int c = w.fixed[k + i];
-                    r += (in[p] & 0xff) * c;
-                    g += (in[p + 1] & 0xff) * c;
-                    b += (in[p + 2] & 0xff) * c;
-                }
-                out[o++] = clip8(r);
-                out[o++] = clip8(g);
-                out[o++] = clip8(b);
+            for (int xx = 0; xx < outWidth; xx++, o += 3) {
+                convolve(in, row + 3 * w.start[xx], 3, w, xx, out, o);
             }
         }
         return out;
@@ -95,25 +82,32 @@ public final class BicubicResampler {
         byte[] out = new byte[3 * width * outHeight];
         int o = 0;
         for (int yy = 0; yy < outHeight; yy++) {
-            int k = yy * w.ksize;
             int top = (w.start[yy] - rowOffset) * stride;
-            for (int x = x0; x < x0 + width; x++) {
-                int p = top + 3 * x;
-                int r = 1 << (PRECISION_BITS - 1);
-                int g = r;
-                int b = r;
-                for (int i = 0; i < w.count[yy]; i++, p += stride) {
-                    int c = w.fixed[k + i];
-                    r += (in[p] & 0xff) * c;
-                    g += (in[p + 1] & 0xff) * c;
-                    b += (in[p + 2] & 0xff) * c;
-                }
-                out[o++] = clip8(r);
-                out[o++] = clip8(g);
-                out[o++] = clip8(b);
+            for (int x = x0; x < x0 + width; x++, o += 3) {
+                convolve(in, top + 3 * x, stride, w, yy, out, o);
             }
         }
         return out;
+    }
+
+    /**
+     * One output pixel: the weights of output {@code index} applied to the RGB samples at
+     * {@code p, p + step, ...}, with Pillow's rounding (start at one half) and clipping.
+     */
+    private static void convolve(byte[] in, int p, int step, Weights w, int index, byte[] out, int o) {
+        int k = index * w.ksize;
+        int r = 1 << (PRECISION_BITS - 1);
+        int g = r;
+        int b = r;
+        for (int i = 0; i < w.count[index]; i++, p += step) {
+            int c = w.fixed[k + i];
+            r += (in[p] & 0xff) * c;
+            g += (in[p + 1] & 0xff) * c;
+            b += (in[p + 2] & 0xff) * c;
+        }
+        out[o] = clip8(r);
+        out[o + 1] = clip8(g);
+        out[o + 2] = clip8(b);
     }
 
     private static byte[] copyWindow(byte[] in, int inWidth, int x0, int y0, int width, int height) {

@@ -188,6 +188,10 @@ final class ImageDecoder {
             if (space == null) {
                 throw new ImageException(Reason.UNSUPPORTED_FORMAT, "JPEG with other than 1, 3 or 4 colour components");
             }
+            if (frame.precision() != 8) {
+                // Pillow refuses these too ("cannot handle 12-bit layers")
+                throw new ImageException(Reason.UNSUPPORTED_FORMAT, frame.precision() + "-bit JPEG samples; only 8-bit JPEG is supported");
+            }
             Raster raster = reader.readRaster(0, null);
             int w = raster.getWidth();
             int h = raster.getHeight();

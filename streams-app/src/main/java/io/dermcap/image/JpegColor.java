@@ -11,7 +11,7 @@ final class JpegColor {
     enum Space { GRAY, YCBCR, RGB, CMYK, YCCK }
 
     /** The frame header of a JPEG stream: its size and libjpeg's guess of its colour space (null if unsupported). */
-    record Frame(int width, int height, Space space) {
+    record Frame(int width, int height, int precision, Space space) {
     }
 
     private static final int SCALEBITS = 16;
@@ -106,7 +106,7 @@ final class JpegColor {
                 }
                 int height = ((jpeg[body + 1] & 0xff) << 8) | (jpeg[body + 2] & 0xff);
                 int width = ((jpeg[body + 3] & 0xff) << 8) | (jpeg[body + 4] & 0xff);
-                return new Frame(width, height, space(components, ids, jfif, adobeTransform));
+                return new Frame(width, height, jpeg[body] & 0xff, space(components, ids, jfif, adobeTransform));
             } else if (marker == 0xda) {
                 return null;
             }

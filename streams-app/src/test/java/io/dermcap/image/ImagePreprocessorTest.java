@@ -144,6 +144,28 @@ class ImagePreprocessorTest {
     }
 
     @Test
+    void jpegsPillowCannotOpenEitherAreUnsupported() {
+        byte[] jpeg = PilVectors.bytes("rgb420.jpg");
+        int sof = sofOffset(jpeg);
+        byte[] twelveBit = jpeg.clone();
+        twelveBit[sof + 4] = 12; // sample precision
+        assertReason(twelveBit, Reason.UNSUPPORTED_FORMAT, "12-bit JPEG");
+        byte[] twoComponents = jpeg.clone();
+        twoComponents[sof + 9] = 2;
+        assertReason(twoComponents, Reason.UNSUPPORTED_FORMAT, "1, 3 or 4 colour components");
+    }
+
+    /** Offset of the SOF0 marker (FF C0) of a baseline JPEG. */
+    private static int sofOffset(byte[] jpeg) {
+        for (int i = 2; i < jpeg.length - 1; i++) {
+            if ((jpeg[i] & 0xff) == 0xff && (jpeg[i + 1] & 0xff) == 0xc0) {
+                return i;
+            }
+        }
+        throw new AssertionError("no SOF0");
+    }
+
+    @Test
     void isSafeToShareBetweenThreads() throws Exception {
         byte[] jpeg = PilVectors.bytes("rgb420.jpg");
         float[] expected = preprocessor.preprocess(jpeg).chw();

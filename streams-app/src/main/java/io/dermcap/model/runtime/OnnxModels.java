@@ -114,6 +114,9 @@ final class OnnxModels implements AutoCloseable {
             so.setIntraOpNumThreads(options.threads());
             so.setInterOpNumThreads(1);
             so.setExecutionMode(SessionOptions.ExecutionMode.SEQUENTIAL);
+            if (!options.prepackWeights()) {
+                so.addConfigEntry("session.disable_prepacking", "1");
+            }
             so.setOptimizationLevel(switch (options.optimizationLevel()) {
                 case NONE -> OptLevel.NO_OPT;
                 case BASIC -> OptLevel.BASIC_OPT;

@@ -29,6 +29,8 @@ final class OrtDecoder implements DecoderSession {
 
     private final OnnxModels models;
     private final int layers;
+    private final int heads;
+    private final int headDim;
     private final int hidden;
     private final int vocab;
     private final int prefixTokens;
@@ -62,9 +64,6 @@ final class OrtDecoder implements DecoderSession {
         this.heads = model.numHeads();
         this.headDim = model.headDim();
     }
-
-    private final int heads;
-    private final int headDim;
 
     /** Makes room for up to {@code rows} rows of up to {@code length} positions. */
     void reserve(int rows, int length) throws ModelException {

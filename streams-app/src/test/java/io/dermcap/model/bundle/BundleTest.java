@@ -107,7 +107,7 @@ class BundleTest {
 
     @Test
     void cudaAskedForOnACpuBuildFailsLoudly() {
-        EngineOptions cuda = new EngineOptions(1, EngineOptions.OptimizationLevel.ALL, EngineOptions.ExecutionProvider.CUDA, 0);
+        EngineOptions cuda = new EngineOptions(1, EngineOptions.OptimizationLevel.ALL, EngineOptions.ExecutionProvider.CUDA, 0, true);
         assertThatThrownBy(() -> OnnxCaptioner.load(TINY, cuda))
                 .isInstanceOfSatisfying(BundleException.class, e -> assertThat(e.reason()).isEqualTo(Reason.RUNTIME_UNAVAILABLE))
                 .hasMessageContaining("CUDA");

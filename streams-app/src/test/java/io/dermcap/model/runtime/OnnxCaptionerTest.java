@@ -29,7 +29,7 @@ class OnnxCaptionerTest {
     @BeforeAll
     static void load() throws Exception {
         captioner = OnnxCaptioner.load(ParityFixtures.TINY_BUNDLE, new EngineOptions(1, EngineOptions.OptimizationLevel.ALL,
-                EngineOptions.ExecutionProvider.CPU, 0));
+                EngineOptions.ExecutionProvider.CPU, 0, true));
     }
 
     @AfterAll

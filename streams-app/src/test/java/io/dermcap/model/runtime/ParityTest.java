@@ -35,7 +35,7 @@ class ParityTest {
     @BeforeAll
     static void load() throws Exception {
         captioner = OnnxCaptioner.load(ParityFixtures.TINY_BUNDLE, new EngineOptions(2, EngineOptions.OptimizationLevel.ALL,
-                EngineOptions.ExecutionProvider.CPU, 0));
+                EngineOptions.ExecutionProvider.CPU, 0, true));
         preprocessor = new ImagePreprocessor(captioner.preprocessing(), ImageLimits.DEFAULT);
     }
 

@@ -1,0 +1,222 @@
+"""Exports end to end: the graphs (onnx.checker, the contract's I/O, agreement with torch through a
+numpy interpreter of the graphs), external data, determinism, and the manifest (schema, hashes,
+lineage, warnings) for a synthetic release in the released file layout."""
+
+import hashlib
+import json
+import os
+
+import jsonschema
+import numpy as np
+import onnx
+import pytest
+import torch
+
+import onnx_numpy
+from conftest import ONNX_MODELS
+from dermcap_export import __main__ as cli
+from dermcap_export import random_init
+from dermcap_export.manifest import graphs_section
+from dermcap_export.model import Captioner
+from dermcap_export.onnx_export import export_graphs
+
+GRAPHS = ("vision_encoder", "embed_tokens", "decoder_model_merged")
+with open(os.path.join(ONNX_MODELS, "manifest.schema.json")) as f:
+    SCHEMA = json.load(f)
+
+
+def sha256(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def check_bundle(folder):
+    """Schema, onnx.checker, and every hash and I/O signature the service will verify."""
+    with open(os.path.join(folder, "manifest.json")) as f:
+        manifest = json.load(f)
+    jsonschema.Draft202012Validator(SCHEMA).validate(manifest)
+    for name in GRAPHS:
+        entry = manifest["graphs"][name]
+        path = os.path.join(folder, entry["file"])
+        onnx.checker.check_model(path)
+        assert entry["sha256"] == sha256(path) and entry["bytes"] == os.path.getsize(path)
+        for data in entry["external_data"]:
+            assert data["sha256"] == sha256(os.path.join(folder, data["file"]))
+        graph = onnx.load(path, load_external_data=False)
+        assert [i.name for i in graph.graph.input] == [i["name"] for i in entry["inputs"]]
+        assert [o.name for o in graph.graph.output] == [o["name"] for o in entry["outputs"]]
+    return manifest
+
+
+@pytest.fixture(scope="module")
+def tiny_export(tmp_path_factory):
+    out = tmp_path_factory.mktemp("tiny") / "bundle"
+    assert cli.main(["export", "--random-init", "tiny", "--seed", "0", "--out", str(out),
+                     "--created", "2025-08-30T00:00:00Z"]) == 0
+    return str(out)
+
+
+def test_random_tiny_bundle_has_the_contract(tiny_export):
+    m = check_bundle(tiny_export)
+    assert m["random_init"] == {"preset": "tiny", "seed": 0}
+    assert m["lineage"] == {"checkpoint": None, "config": None, "stages": [], "vision_weights": None,
+                            "base_lm": "gpt2-tiny"}
+    dec = m["graphs"]["decoder_model_merged"]
+    assert dec["inputs"][:4] == [
+        {"name": "inputs_embeds", "type": "float32", "shape": ["batch", "sequence", 16]},
+        {"name": "attention_mask", "type": "int64", "shape": ["batch", "total_sequence"]},
+        {"name": "position_ids", "type": "int64", "shape": ["batch", "sequence"]},
+        {"name": "past_key_values.0.key", "type": "float32", "shape": ["batch", 2, "past_sequence", 8]}]
+    assert dec["outputs"][:2] == [
+        {"name": "logits", "type": "float32", "shape": ["batch", 1, 50257]},
+        {"name": "present.0.key", "type": "float32", "shape": ["batch", 2, "total_sequence", 8]}]
+    assert [o["name"] for o in dec["outputs"]][1:] == [
+        f"present.{i}.{p}" for i in range(2) for p in ("key", "value")]
+    assert m["graphs"]["vision_encoder"]["inputs"] == [
+        {"name": "pixel_values", "type": "float32", "shape": ["batch", 3, 224, 224]}]
+    assert m["exporter"]["opset"] == 17
+    for name in GRAPHS:
+        imports = onnx.load(os.path.join(tiny_export, f"{name}.onnx")).opset_import
+        assert [(o.domain, o.version) for o in imports] == [("", 17)]
+
+
+def test_export_is_deterministic(tiny_export, tmp_path):
+    again = tmp_path / "again"
+    assert cli.main(["export", "--random-init", "tiny", "--out", str(again), "--created", "2025-08-30T00:00:00Z"]) == 0
+    for name in os.listdir(tiny_export):
+        with open(os.path.join(tiny_export, name), "rb") as a, open(again / name, "rb") as b:
+            assert a.read() == b.read(), name
+
+
+def _decoder_feeds(batch, seq, past_len, cfg, padded_rows=0):
+    mask = torch.ones(batch, past_len + seq, dtype=torch.long)
+    mask[:padded_rows, :2] = 0  # left padding
+    positions = (mask.cumsum(-1) - 1).masked_fill(mask == 0, 1)[:, past_len:]
+    past = [torch.randn(batch, cfg.heads, past_len, cfg.head_dim) for _ in range(2 * cfg.layers)]
+    return torch.randn(batch, seq, cfg.hidden_size), mask, positions, past
+
+
+@pytest.mark.parametrize("batch, seq, past_len, padded_rows", [
+    (1, 6, 0, 0),   # prefill: zero-length past
+    (3, 1, 7, 0),   # one decoding step
+    (2, 4, 3, 1),   # several positions after a cache, one left-padded row
+])
+def test_decoder_graph_computes_what_torch_computes(tiny_export, batch, seq, past_len, padded_rows):
+    model = random_init.build("tiny", 0)
+    graph = onnx.load(os.path.join(tiny_export, "decoder_model_merged.onnx"))
+    embeds, mask, positions, past = _decoder_feeds(batch, seq, past_len, model.cfg.gpt2, padded_rows)
+    with torch.no_grad():
+        logits, present = model.gpt2(embeds, mask, positions, past)
+    names = [f"{i}.{p}" for i in range(2) for p in ("key", "value")]
+    feeds = {"inputs_embeds": embeds.numpy(), "attention_mask": mask.numpy(), "position_ids": positions.numpy(),
+             **{f"past_key_values.{n}": p.numpy() for n, p in zip(names, past)}}
+    out = onnx_numpy.run(graph, feeds)
+    assert out["logits"].shape == (batch, 1, 50257)
+    np.testing.assert_allclose(out["logits"], logits.numpy(), rtol=1e-5, atol=2e-3)  # logits reach ±700
+    assert np.array_equal(out["logits"].argmax(-1), logits.numpy().argmax(-1))
+    for n, p in zip(names, present):
+        assert out[f"present.{n}"].shape == (batch, 2, past_len + seq, 8)
+        np.testing.assert_allclose(out[f"present.{n}"], p.numpy(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_vision_and_embedding_graphs_compute_what_torch_computes(tiny_export, batch):
+    model = random_init.build("tiny", 0)
+    pixels = torch.randn(batch, 3, 224, 224)
+    ids = torch.randint(0, 50257, (batch, 5))
+    with torch.no_grad():
+        prefix, embeds = model.encode_image(pixels), model.gpt2.embed(ids)
+    vision = onnx_numpy.run(onnx.load(os.path.join(tiny_export, "vision_encoder.onnx")), {"pixel_values": pixels.numpy()})
+    np.testing.assert_allclose(vision["prefix_embeds"], prefix.numpy(), rtol=1e-4, atol=1e-4)
+    embed = onnx_numpy.run(onnx.load(os.path.join(tiny_export, "embed_tokens.onnx")), {"input_ids": ids.numpy()})
+    assert np.array_equal(embed["inputs_embeds"], embeds.numpy())
+
+
+def test_graph_with_too_many_weights_for_protobuf_goes_to_external_data(tiny_export, tmp_path):
+    # The threshold stands in for protobuf's 2 GB, which no test can afford to write.
+    written = export_graphs(random_init.build("tiny", 0), str(tmp_path), external_data_threshold=1_000_000)
+    assert written["vision_encoder"][1] is None  # 0.4 MB: inline
+    path, data = written["decoder_model_merged"]
+    assert data == os.path.join(str(tmp_path), "decoder_model_merged.onnx.data") and os.path.getsize(data) > 3_000_000
+    assert os.path.getsize(path) < 200_000
+    onnx.checker.check_model(path)
+    entry = graphs_section(written)["decoder_model_merged"]
+    assert entry["external_data"] == [{"file": "decoder_model_merged.onnx.data", "sha256": sha256(data),
+                                       "bytes": os.path.getsize(data)}]
+    weights = {t.name: onnx.numpy_helper.to_array(t) for t in onnx.load(path).graph.initializer}
+    inline = onnx.load(os.path.join(tiny_export, "decoder_model_merged.onnx")).graph.initializer
+    assert sorted(weights) == sorted(t.name for t in inline)
+    for t in inline:
+        assert np.array_equal(weights[t.name], onnx.numpy_helper.to_array(t)), t.name
+
+
+def test_synthetic_release_exports_end_to_end(release, tmp_path, capsys):
+    out = tmp_path / "bundle"
+    code = cli.main(["export", "--checkpoint", release["checkpoint"], "--config", release["config"],
+                     "--open-clip-checkpoint", release["open_clip_checkpoint"],
+                     "--open-clip-config", release["open_clip_config"],
+                     "--stage-a", release["stage_a"], "--stage-b", release["stage_b"],
+                     "--out", str(out), "--created", "2025-09-01T12:00:00Z"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    m = check_bundle(str(out))
+    lineage = m["lineage"]
+    assert lineage["checkpoint"] == {
+        "file": "final_captioner_gpt2-tiny_VisionTransformer.pt", "sha256": sha256(release["checkpoint"]),
+        "published_sha256_prefix": "536ae07811c9", "matches_published": False}
+    assert lineage["config"]["sha256"] == sha256(release["config"])
+    assert [(s["stage"], s["dataset"], s["file"], s["sha256"]) for s in lineage["stages"]] == [
+        ("A", "META", "best_stageA.pt", sha256(release["stage_a"])),
+        ("B", "SkinCAP", "best_stageB.pt", sha256(release["stage_b"]))]
+    assert lineage["vision_weights"] == {"id": "hf-hub:redlessone/DermLIP_ViT-B-16",
+                                         "file": "open_clip_pytorch_model.bin",
+                                         "sha256": sha256(release["open_clip_checkpoint"]),
+                                         "config": {"file": "open_clip_config.json",
+                                                    "sha256": sha256(release["open_clip_config"])}}
+    assert lineage["base_lm"] == "gpt2-tiny"
+    # none of the synthetic files is the released one: one warning each, in the manifest and on stderr
+    assert len(m["warnings"]) == 4
+    for w in m["warnings"]:
+        assert "does not match the model card" in w and f"warning: {w}" in err
+    assert m["model"]["vision"]["act"] == "quick_gelu"
+    assert m["preprocessing"]["mean"] == [0.5, 0.5, 0.5] and m["preprocessing"]["std"] == [0.25, 0.25, 0.25]
+    assert m["generation"]["prompt"].startswith("Describe the skin lesion concisely")
+    assert m["generation"]["num_beams"] == 4 and m["generation"]["length_penalty"] == 0.6
+
+    # The vision graph is the released weights with QuickGELU
+    reference = release["model"]
+    quick = Captioner(type(reference.cfg)(
+        vision=type(reference.cfg.vision)(**{**reference.cfg.vision.__dict__, "act": "quick_gelu"}),
+        gpt2=reference.cfg.gpt2, prefix_tokens=32, projector_hidden=64)).eval()
+    quick.load_state_dict(reference.state_dict())
+    pixels = torch.randn(2, 3, 224, 224)
+    with torch.no_grad():
+        expected = quick.encode_image(pixels).numpy()
+        gelu_version = reference.encode_image(pixels).numpy()
+    got = onnx_numpy.run(onnx.load(str(out / "vision_encoder.onnx")), {"pixel_values": pixels.numpy()})["prefix_embeds"]
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
+    assert not np.allclose(got, gelu_version, atol=1e-3)
+
+
+def test_matching_files_raise_no_warning(tmp_path):
+    # The released config's hash matches the model card's prefix.
+    from conftest import RELEASED_CONFIG
+    out = tmp_path / "b"
+    assert cli.main(["export", "--random-init", "tiny", "--config", RELEASED_CONFIG, "--out", str(out)]) == 0
+    m = check_bundle(str(out))
+    assert m["warnings"] == [] and m["lineage"]["config"]["matches_published"] is True
+
+
+def test_exporting_needs_only_torch_and_onnx(tmp_path):
+    """PIL, torchvision and regex serve the reference command and the fixtures, not the exporter."""
+    import subprocess
+    import sys
+    script = ("import sys\n"
+              "for name in ('PIL', 'torchvision', 'regex', 'jsonschema'):\n"
+              "    sys.modules[name] = None  # any import of them fails\n"
+              "from dermcap_export.__main__ import main\n"
+              f"sys.exit(main(['export', '--random-init', 'tiny', '--out', {str(tmp_path / 'b')!r}]))\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ONNX_MODELS, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert sorted(os.listdir(tmp_path / "b")) == ["decoder_model_merged.onnx", "embed_tokens.onnx",
+                                                  "manifest.json", "vision_encoder.onnx"]
