@@ -563,9 +563,14 @@ public final class Demo {
         setLevel(org.slf4j.Logger.ROOT_LOGGER_NAME, level);
         if (level.isGreaterOrEqual(Level.WARN)) {
             setLevel("org.apache.kafka.streams.KafkaStreams", level);
-            // notices that are expected here: a freshly formatted KRaft log, state in a temporary folder,
-            // and Kafka 4.x's advice on global-thread exception handling (dermcap has no global stores)
-            setLevel("org.apache.kafka.controller.QuorumController", Level.ERROR);
+            // the embedded broker's own notices (a freshly formatted log, benign races) are not the demo's
+            // concern; nor are state in a temporary folder and Kafka 4.x's advice on global-thread
+            // exception handling (dermcap has no global stores)
+            for (String broker : List.of("kafka", "state.change.logger", "org.apache.kafka.server", "org.apache.kafka.controller",
+                    "org.apache.kafka.raft", "org.apache.kafka.metadata", "org.apache.kafka.image", "org.apache.kafka.storage",
+                    "org.apache.kafka.coordinator")) {
+                setLevel(broker, Level.ERROR);
+            }
             setLevel("org.apache.kafka.streams.processor.internals.StateDirectory", Level.ERROR);
             setLevel("org.apache.kafka.streams.StreamsConfig", Level.ERROR);
         }
