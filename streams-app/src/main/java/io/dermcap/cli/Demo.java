@@ -409,8 +409,9 @@ public final class Demo {
         say(String.format(Locale.ROOT, "model       %s %s on %s %s %s", m.bundleName(), m.bundleVersion(), m.runtime().engine(),
                 m.runtime().engineVersion(), m.runtime().executionProvider()));
         if (m.randomWeights()) {
-            say("            RANDOM WEIGHTS with the real architecture: the captions below are gibberish by design.");
-            say("            Export the released checkpoints into a bundle and pass --bundle DIR for real captions.");
+            say("            RANDOM WEIGHTS with the real architecture" + (settings.bundle() == null ? " (at toy size)" : "")
+                    + ": the captions below are gibberish by design.");
+            say("            Export the released checkpoints into a bundle (onnx-models/BUNDLE.md) and pass --bundle DIR for real captions.");
         } else if (m.checkpoint() != null) {
             say("            checkpoint " + m.checkpoint().file() + " sha256 " + m.checkpoint().sha256());
         }
