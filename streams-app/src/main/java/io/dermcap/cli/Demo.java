@@ -90,6 +90,7 @@ public final class Demo {
      * @param s3               an external S3 API server, or null for an embedded one
      * @param bucket           the bucket the images go to (created when missing)
      * @param registryUrl      the schema registry URL ({@code mock://...} is in-process)
+     * @param timeout          longest wait for all outcomes once the requests are published
      * @param overrides        service settings (docs/configuration.md keys) applied last
      */
     public record Settings(int requests, Path bundle, boolean keepRunning, Duration timeout, String bootstrapServers,
@@ -114,6 +115,8 @@ public final class Demo {
 
     private static final Duration POLL = Duration.ofMillis(200);
     private static final Duration QUIET_NOTICE = Duration.ofSeconds(5);
+    /** Generous: a cold JVM on a busy machine; a service that fails stops by itself and ends the wait. */
+    private static final Duration READY_TIMEOUT = Duration.ofMinutes(5);
 
     private final Settings settings;
     private final PrintWriter out;
@@ -420,7 +423,7 @@ public final class Demo {
     /** Waits for the service's own readiness probe, the one a deployment's readiness check calls. */
     private void awaitReady(CaptionService service) throws InterruptedException {
         URI ready = URI.create("http://127.0.0.1:" + service.opsPort() + "/health/ready");
-        long deadline = System.nanoTime() + settings.timeout().toNanos();
+        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
         String last = "no answer";
         while (System.nanoTime() < deadline && !service.stopped()) {
             try {
@@ -436,7 +439,7 @@ public final class Demo {
             Thread.sleep(100);
         }
         throw new IllegalStateException("the service did not become ready" + (service.stopped() ? " (it stopped)"
-                : " within " + settings.timeout().toSeconds() + " s") + "; last answer of " + ready + ": " + last);
+                : " within " + READY_TIMEOUT.toSeconds() + " s") + "; last answer of " + ready + ": " + last);
     }
 
     private void publish(Map<String, Object> admin, DermcapConfig config, String topic, List<Upload> uploads) {
@@ -492,7 +495,7 @@ public final class Demo {
                 lines.forEach(this::say);
                 lastNews = now;
             }
-            if (System.nanoTime() - lastNews > QUIET_NOTICE.toNanos()) {
+            if (System.nanoTime() - lastNews > QUIET_NOTICE.toNanos() && System.nanoTime() < deadline) {
                 say(String.format(Locale.ROOT, "        ... %d/%d answered after %.0f s, waiting (gives up after %d s)",
                         ledger.answered(), ledger.expected(), seconds(start), settings.timeout().toSeconds()));
                 lastNews = System.nanoTime();

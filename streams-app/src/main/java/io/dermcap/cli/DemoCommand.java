@@ -36,7 +36,7 @@ final class DemoCommand implements Callable<Integer> {
     Path bundle;
 
     @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "300",
-            description = "give up when the service is not ready, or the outcomes are not all in, this long after (default ${DEFAULT-VALUE})")
+            description = "give up when not every request has its outcome this long after publishing (default ${DEFAULT-VALUE})")
     long timeoutSeconds;
 
     @Option(names = "--keep-running", description = "after the summary keep the servers and the service up until Ctrl-C")

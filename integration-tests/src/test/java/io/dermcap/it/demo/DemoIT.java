@@ -87,6 +87,22 @@ class DemoIT {
         }
     }
 
+    @Test
+    void whenOutcomesDoNotArriveInTimeItSaysWhichAndExitsNonZero() {
+        // a batch that waits ten minutes for company: no outcome within the demo's 15 s
+        Map<String, String> slow = Map.of("engine.threads", "1", "batch.max.size", "64", "batch.max.delay.ms", "600000");
+        StringWriter text = new StringWriter();
+        Demo.Result result = new Demo(new Demo.Settings(2, null, false, Duration.ofSeconds(15), null, null, "dermcap-demo",
+                null, slow, SEED, 0, "WARN"), new PrintWriter(text, true)).run();
+        String out = text.toString();
+        System.out.println(out);
+
+        assertThat(result.exitCode()).as(out).isEqualTo(1);
+        assertThat(result.ledger().summary().missing()).hasSize(2);
+        assertThat(out).contains("... 0/2 answered after", "unanswered  demo-", "FAILED: 2 requests without an outcome after 15 s",
+                "cleaned up");
+    }
+
     private static Demo.Settings settings(int n, String bootstrap, Demo.ExternalS3 s3, String bucket, String registry) {
         return new Demo.Settings(n, null, false, Duration.ofMinutes(3), bootstrap, s3, bucket, registry,
                 Map.of("engine.threads", "1"), SEED, 0, "WARN");
