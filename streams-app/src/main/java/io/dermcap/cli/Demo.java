@@ -186,7 +186,9 @@ public final class Demo {
         }
         Servers servers = startServers();
 
-        DermcapConfig config = Config.load(writeConfig(work, serviceSettings(servers, bundle, work)), Map.of());
+        Path configFile = writeConfig(work, serviceSettings(servers, bundle, work));
+        DermcapConfig config = Config.load(configFile, Map.of());
+        say("config      " + configFile + " (what `dermcap run --config` would read for this setup)");
         TopologyOptions topics = config.topology();
         Map<String, Object> admin = new StreamsConfig(config.streams()).getAdminConfigs("dermcap-demo-" + run);
         createTopics(admin, topics, config.streams().getProperty(StreamsConfig.APPLICATION_ID_CONFIG));

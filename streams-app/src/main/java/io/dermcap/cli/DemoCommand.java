@@ -16,10 +16,11 @@ import java.util.concurrent.Callable;
 /** {@code dermcap demo}: the service end to end on embedded servers, in one command. */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
         description = {
-                "See dermcap work end to end in one command: starts an embedded Kafka broker (KRaft), an embedded S3 API "
-                        + "server (S3Proxy) and an in-process schema registry, uploads synthetic lesion images, publishes "
-                        + "one Avro request per image, runs the service exactly as `dermcap run` does, prints each caption "
-                        + "event with its lineage as it arrives and a summary, then stops everything and deletes what it made.",
+                "See the service work end to end in one command, on embedded Kafka, S3 and registry.",
+                "Starts an embedded Kafka broker (KRaft), an embedded S3 API server (S3Proxy) and an in-process schema "
+                        + "registry, uploads synthetic lesion images, publishes one Avro request per image, runs the service "
+                        + "exactly as `dermcap run` does, prints each caption event with its lineage as it arrives and a "
+                        + "summary, then stops everything and deletes what it made. docs/demo.md has the details.",
                 "Without --bundle it uses the built-in tiny bundle: random weights with the real architecture, so the "
                         + "captions are gibberish by design.",
                 "Exit status: 0 when every request got its caption; 1 when one failed or got no outcome in time; "
@@ -70,13 +71,13 @@ final class DemoCommand implements Callable<Integer> {
             description = "a service setting (docs/configuration.md), e.g. --set batch.max.size=4 --set kafka.security.protocol=SASL_SSL")
     Map<String, String> overrides = new LinkedHashMap<>();
 
-    @Option(names = "--seed", defaultValue = "1", description = "seed of the synthetic images (default ${DEFAULT-VALUE})")
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "seed of the synthetic images (default ${DEFAULT-VALUE})")
     long seed;
 
-    @Option(names = "--http-port", defaultValue = "0", description = "port of the service's /metrics and /health endpoints on 127.0.0.1 (default: any free port)")
+    @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "0", description = "port of the service's /metrics and /health endpoints on 127.0.0.1 (default: any free port)")
     int httpPort;
 
-    @Option(names = "--log-level", defaultValue = "WARN", description = "log level of the servers and the service (default ${DEFAULT-VALUE}; INFO shows the service's own log)")
+    @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "WARN", description = "log level of the servers and the service (default ${DEFAULT-VALUE}; INFO shows the service's own log)")
     String logLevel;
 
     @Override
