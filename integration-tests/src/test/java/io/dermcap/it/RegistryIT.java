@@ -129,9 +129,7 @@ class RegistryIT {
     void serdeRoundTripWritesIdsThatResolveAndReadsOlderWriters() {
         String topic = "it-" + UUID.randomUUID();
         AvroSerde<GenericRecord> v1Serde = generic(null);
-        GenericRecord old = new GenericData.Record(V1);
-        old.put("request_id", "r-1");
-        old.put("uri", "s3://images/r-1.png");
+        GenericRecord old = imageRef("r-1");
         byte[] bytes = v1Serde.serializer().serialize(topic, old);
 
         assertThat(bytes[0]).isZero();
@@ -146,6 +144,13 @@ class RegistryIT {
         assertThat(upgraded.get("sha256")).isNull();
     }
 
+    private static GenericRecord imageRef(String requestId) {
+        GenericRecord record = new GenericData.Record(V1);
+        record.put("request_id", requestId);
+        record.put("uri", "s3://images/" + requestId + ".png");
+        return record;
+    }
+
     private static AvroSerde<GenericRecord> generic(Schema reader, Object... extra) {
         AvroSerdeConfig config = AvroSerdeConfig.fromMap(serdeConfig(extra));
         return AvroSerde.generic(reader, SchemaRegistryClient.create(config.registry()), config, false);
@@ -155,9 +160,7 @@ class RegistryIT {
     void withAutoRegisterOffAMissingSubjectIsAClearError() {
         AvroSerde<GenericRecord> serde = AvroSerde.generic(null, null, null, false);
         serde.configure(serdeConfig(AvroSerdeConfig.AUTO_REGISTER_SCHEMAS, "false"), false);
-        GenericRecord record = new GenericData.Record(V1);
-        record.put("request_id", "r-2");
-        record.put("uri", "s3://images/r-2.png");
+        GenericRecord record = imageRef("r-2");
         String topic = "it-" + UUID.randomUUID();
         assertThatThrownBy(() -> serde.serializer().serialize(topic, record))
                 .isInstanceOfSatisfying(SerdeException.class,
@@ -196,9 +199,7 @@ class RegistryIT {
     void aRegistryOutageIsRetryableAndKnownIdsStayReadable() {
         String topic = "it-" + UUID.randomUUID();
         AvroSerde<GenericRecord> serde = generic(null);
-        GenericRecord record = new GenericData.Record(V1);
-        record.put("request_id", "r-3");
-        record.put("uri", "s3://images/r-3.png");
+        GenericRecord record = imageRef("r-3");
         byte[] bytes = serde.serializer().serialize(topic, record);
         int id = ByteBuffer.wrap(bytes, 1, 4).getInt();
 

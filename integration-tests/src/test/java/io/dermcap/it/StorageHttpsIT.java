@@ -91,14 +91,16 @@ class StorageHttpsIT {
 
     /** localhost is allow-listed and loopback addresses allowed, as a test against a local server must. */
     private static StorageOptions options(boolean trusting) {
-        StorageOptions options = StorageOptions.defaults()
-                .withHosts("localhost")
-                .withAddresses(Set.of(AddressClass.LOOPBACK), false)
-                .withMaxBytes(16 * 1024)
-                .withRetry(new StorageOptions.RetryPolicy(3, Duration.ofMillis(50), Duration.ofMillis(200), Duration.ofSeconds(10)))
-                .withTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(10));
-        return trusting ? options.withHttpsTrustStore(
-                new StorageOptions.TrustStore(certificate.trustStore(), certificate.password(), "PKCS12")) : options;
+        StorageOptions.Builder options = StorageOptions.builder()
+                .hosts("localhost")
+                .addresses(Set.of(AddressClass.LOOPBACK))
+                .maxBytes(16 * 1024)
+                .retry(new StorageOptions.RetryPolicy(3, Duration.ofMillis(50), Duration.ofMillis(200), Duration.ofSeconds(10)))
+                .timeouts(Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(10));
+        if (trusting) {
+            options.httpsTrustStore(new StorageOptions.TrustStore(certificate.trustStore(), certificate.password(), "PKCS12"));
+        }
+        return options.build();
     }
 
     @Test
@@ -138,7 +140,7 @@ class StorageHttpsIT {
 
     @Test
     void loopbackStaysForbiddenUnlessAllowed() {
-        StorageOptions publicOnly = options(true).withAddresses(Set.of(AddressClass.PUBLIC), false);
+        StorageOptions publicOnly = options(true).toBuilder().addresses(Set.of(AddressClass.PUBLIC)).build();
         try (StorageFetcher fetcher = new StorageFetcher(publicOnly)) {
             assertFails(fetcher, base + "/image.png", null, Reason.URI_NOT_ALLOWED, false, 1, "LOOPBACK");
         }

@@ -38,12 +38,13 @@ class StorageS3IT {
     }
 
     private static StorageOptions options(StorageOptions.RetryPolicy retry) {
-        return StorageOptions.defaults()
-                .withBuckets(BUCKET, "missing-bucket-" + BUCKET)
-                .withS3(SERVERS.s3().options())
-                .withMaxBytes(1024)
-                .withRetry(retry)
-                .withTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(10));
+        return StorageOptions.builder()
+                .buckets(BUCKET, "missing-bucket-" + BUCKET)
+                .s3(SERVERS.s3().options())
+                .maxBytes(1024)
+                .retry(retry)
+                .timeouts(Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(10))
+                .build();
     }
 
     private static StorageOptions quickRetries() {
@@ -86,8 +87,8 @@ class StorageS3IT {
     @Test
     void wrongCredentialsFailAtOnceAsAnOperatorProblem() {
         TestServers.S3Endpoint s3 = SERVERS.s3();
-        StorageOptions wrong = quickRetries().withS3(
-                new StorageOptions.S3Options(s3.endpoint(), s3.region(), true, s3.accessKey(), "not-the-secret"));
+        StorageOptions wrong = quickRetries().toBuilder().s3(
+                new StorageOptions.S3Options(s3.endpoint(), s3.region(), true, s3.accessKey(), "not-the-secret")).build();
         try (StorageFetcher fetcher = new StorageFetcher(wrong)) {
             assertFails(fetcher, "s3://" + BUCKET + "/scans/a.jpg", null, Reason.FETCH_FAILED, false, 1, "HTTP 403");
         }

@@ -84,7 +84,8 @@ public final class Config {
         EngineOptions engine = new EngineOptions(get(source, ConfigKeys.ENGINE_THREADS),
                 EngineOptions.OptimizationLevel.valueOf(get(source, ConfigKeys.ENGINE_OPTIMIZATION)),
                 EngineOptions.ExecutionProvider.valueOf(get(source, ConfigKeys.ENGINE_PROVIDER)),
-                get(source, ConfigKeys.ENGINE_CUDA_DEVICE), get(source, ConfigKeys.ENGINE_PREPACK));
+                get(source, ConfigKeys.ENGINE_CUDA_DEVICE),
+                get(source, ConfigKeys.ENGINE_PREPACK));
         ImageLimits image = new ImageLimits(get(source, ConfigKeys.IMAGE_MAX_PIXELS), storage.maxBytes());
         return new DermcapConfig(Path.of(get(source, ConfigKeys.BUNDLE_DIR)), engine, image, topology, batch, http,
                 streams, storage, serde, get(source, ConfigKeys.LOG_LEVEL));

@@ -43,8 +43,8 @@ final class ConfigKeys {
     static final Key<String> ENGINE_PROVIDER = new Key<>("engine.execution.provider", "CPU",
             "CPU, or CUDA (needs the cuda build and a GPU; never falls back silently)", oneOf("CPU", "CUDA"));
     static final Key<Integer> ENGINE_CUDA_DEVICE = new Key<>("engine.cuda.device", "0", "GPU for CUDA", integer(0, 64));
-    static final Key<Boolean> ENGINE_PREPACK = new Key<>("engine.prepack", "true",
-            "Keep weights prepacked in ONNX Runtime's GEMM layout; false saves about 0.45 GB with the full-size bundle, for some speed",
+    static final Key<Boolean> ENGINE_PREPACK = new Key<>("engine.prepack.weights", "true",
+            "Let ONNX Runtime keep weights in its GEMM layout (faster); false saves about 0.45 GB with the full-size bundle",
             bool());
     static final Key<Long> IMAGE_MAX_PIXELS = new Key<>("image.max.pixels", "89478485",
             "Largest width x height decoded, read from the header before decoding (Pillow's bomb limit)",

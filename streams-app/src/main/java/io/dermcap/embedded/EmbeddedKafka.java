@@ -33,7 +33,8 @@ import kafka.tools.StorageTool;
  * {@link #stop()} / {@link #start()} (a broker bounce) and is deleted by {@link #close()}.
  * Optionally the client listener is SASL_SSL with SCRAM-SHA-256 users (inter-broker traffic then
  * uses a separate loopback PLAINTEXT listener). {@link #propertiesFile()} lets a test run the same
- * broker as a child JVM ({@code kafka.Kafka <file>}) to kill it with -9.
+ * broker as a child JVM ({@code kafka.Kafka <file>}) to kill it with -9. Topics are not created
+ * automatically: tests and the demo create theirs with the partition count they mean.
  */
 public final class EmbeddedKafka implements AutoCloseable {
 

@@ -98,6 +98,11 @@ public class AvroDeserializer<T extends IndexedRecord> implements Deserializer<T
 
     @SuppressWarnings("unchecked")
     private DatumReader<T> reader(int id, String topic) {
+        if (id < 0) {
+            // registries hand out positive ids only; do not let garbage reach the registry as a request
+            throw new SerdeException(SerdeException.Kind.UNKNOWN_SCHEMA_ID, id, "record on topic " + topic
+                    + " names schema id " + id + ", which no registry hands out", null);
+        }
         Schema writer;
         try {
             writer = client.schemaById(id);

@@ -3,6 +3,7 @@ package io.dermcap.registry;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.ToIntBiFunction;
 
 import org.apache.avro.Schema;
 
@@ -38,21 +39,20 @@ public final class CachingSchemaRegistryClient implements SchemaRegistryClient {
 
     @Override
     public int register(String subject, Schema schema) {
-        SubjectSchema key = new SubjectSchema(subject, schema);
-        Integer id = ids.get(key);
-        if (id == null) {
-            id = delegate.register(subject, schema);
-            remember(key, id);
-        }
-        return id;
+        return id(subject, schema, delegate::register);
     }
 
     @Override
     public int lookup(String subject, Schema schema) {
+        return id(subject, schema, delegate::lookup);
+    }
+
+    /** A registration and a successful look-up both prove the same (subject, schema) → id fact. */
+    private int id(String subject, Schema schema, ToIntBiFunction<String, Schema> ask) {
         SubjectSchema key = new SubjectSchema(subject, schema);
         Integer id = ids.get(key);
         if (id == null) {
-            id = delegate.lookup(subject, schema);
+            id = ask.applyAsInt(subject, schema);
             remember(key, id);
         }
         return id;

@@ -123,48 +123,107 @@ public record StorageOptions(
                 S3Options.defaults(), null);
     }
 
-    public StorageOptions withBuckets(String... buckets) {
-        return new StorageOptions(Set.of(buckets), allowedHosts, allowedAddresses, allowPlainHttp, fileRoot, maxBytes,
-                maxRedirects, retry, connectTimeout, readTimeout, attemptTimeout, s3, httpsTrustStore);
+    /** A builder starting from {@link #defaults()}. */
+    public static Builder builder() {
+        return defaults().toBuilder();
     }
 
-    public StorageOptions withHosts(String... hosts) {
-        return new StorageOptions(allowedBuckets, Set.of(hosts), allowedAddresses, allowPlainHttp, fileRoot, maxBytes,
-                maxRedirects, retry, connectTimeout, readTimeout, attemptTimeout, s3, httpsTrustStore);
+    public Builder toBuilder() {
+        return new Builder(this);
     }
 
-    public StorageOptions withAddresses(Set<AddressClass> classes, boolean plainHttp) {
-        return new StorageOptions(allowedBuckets, allowedHosts, classes, plainHttp, fileRoot, maxBytes,
-                maxRedirects, retry, connectTimeout, readTimeout, attemptTimeout, s3, httpsTrustStore);
-    }
+    /** Changes some settings of an existing set; every setter returns the builder. */
+    public static final class Builder {
+        private Set<String> buckets;
+        private Set<String> hosts;
+        private Set<AddressClass> addresses;
+        private boolean plainHttp;
+        private Path fileRoot;
+        private long maxBytes;
+        private int maxRedirects;
+        private RetryPolicy retry;
+        private Duration connectTimeout;
+        private Duration readTimeout;
+        private Duration attemptTimeout;
+        private S3Options s3;
+        private TrustStore trustStore;
 
-    public StorageOptions withFileRoot(Path root) {
-        return new StorageOptions(allowedBuckets, allowedHosts, allowedAddresses, allowPlainHttp, root, maxBytes,
-                maxRedirects, retry, connectTimeout, readTimeout, attemptTimeout, s3, httpsTrustStore);
-    }
+        private Builder(StorageOptions o) {
+            buckets = o.allowedBuckets;
+            hosts = o.allowedHosts;
+            addresses = o.allowedAddresses;
+            plainHttp = o.allowPlainHttp;
+            fileRoot = o.fileRoot;
+            maxBytes = o.maxBytes;
+            maxRedirects = o.maxRedirects;
+            retry = o.retry;
+            connectTimeout = o.connectTimeout;
+            readTimeout = o.readTimeout;
+            attemptTimeout = o.attemptTimeout;
+            s3 = o.s3;
+            trustStore = o.httpsTrustStore;
+        }
 
-    public StorageOptions withMaxBytes(long max) {
-        return new StorageOptions(allowedBuckets, allowedHosts, allowedAddresses, allowPlainHttp, fileRoot, max,
-                maxRedirects, retry, connectTimeout, readTimeout, attemptTimeout, s3, httpsTrustStore);
-    }
+        public Builder buckets(String... allowed) {
+            buckets = Set.of(allowed);
+            return this;
+        }
 
-    public StorageOptions withRetry(RetryPolicy policy) {
-        return new StorageOptions(allowedBuckets, allowedHosts, allowedAddresses, allowPlainHttp, fileRoot, maxBytes,
-                maxRedirects, policy, connectTimeout, readTimeout, attemptTimeout, s3, httpsTrustStore);
-    }
+        public Builder hosts(String... allowed) {
+            hosts = Set.of(allowed);
+            return this;
+        }
 
-    public StorageOptions withTimeouts(Duration connect, Duration read, Duration attempt) {
-        return new StorageOptions(allowedBuckets, allowedHosts, allowedAddresses, allowPlainHttp, fileRoot, maxBytes,
-                maxRedirects, retry, connect, read, attempt, s3, httpsTrustStore);
-    }
+        public Builder addresses(Set<AddressClass> allowed) {
+            addresses = allowed;
+            return this;
+        }
 
-    public StorageOptions withS3(S3Options options) {
-        return new StorageOptions(allowedBuckets, allowedHosts, allowedAddresses, allowPlainHttp, fileRoot, maxBytes,
-                maxRedirects, retry, connectTimeout, readTimeout, attemptTimeout, options, httpsTrustStore);
-    }
+        public Builder plainHttp(boolean allowed) {
+            plainHttp = allowed;
+            return this;
+        }
 
-    public StorageOptions withHttpsTrustStore(TrustStore trustStore) {
-        return new StorageOptions(allowedBuckets, allowedHosts, allowedAddresses, allowPlainHttp, fileRoot, maxBytes,
-                maxRedirects, retry, connectTimeout, readTimeout, attemptTimeout, s3, trustStore);
+        public Builder fileRoot(Path root) {
+            fileRoot = root;
+            return this;
+        }
+
+        public Builder maxBytes(long max) {
+            maxBytes = max;
+            return this;
+        }
+
+        public Builder maxRedirects(int max) {
+            maxRedirects = max;
+            return this;
+        }
+
+        public Builder retry(RetryPolicy policy) {
+            retry = policy;
+            return this;
+        }
+
+        public Builder timeouts(Duration connect, Duration read, Duration attempt) {
+            connectTimeout = connect;
+            readTimeout = read;
+            attemptTimeout = attempt;
+            return this;
+        }
+
+        public Builder s3(S3Options options) {
+            s3 = options;
+            return this;
+        }
+
+        public Builder httpsTrustStore(TrustStore store) {
+            trustStore = store;
+            return this;
+        }
+
+        public StorageOptions build() {
+            return new StorageOptions(buckets, hosts, addresses, plainHttp, fileRoot, maxBytes, maxRedirects, retry,
+                    connectTimeout, readTimeout, attemptTimeout, s3, trustStore);
+        }
     }
 }

@@ -211,6 +211,8 @@ class AvroSerdeTest {
         byte[] unknown = good.clone();
         ByteBuffer.wrap(unknown, 1, 4).putInt(987_654);
         assertKind(serde, unknown, SerdeException.Kind.UNKNOWN_SCHEMA_ID, "schema id 987654");
+        ByteBuffer.wrap(unknown, 1, 4).putInt(-2);
+        assertKind(serde, unknown, SerdeException.Kind.UNKNOWN_SCHEMA_ID, "schema id -2");
 
         byte[] truncated = java.util.Arrays.copyOf(good, good.length - 3);
         assertKind(serde, truncated, SerdeException.Kind.CORRUPT_BODY, "schema id " + id);

@@ -31,12 +31,14 @@ class StorageFetcherTest {
 
     /** Plain http to loopback is allowed here only because the scripted servers live there. */
     private static StorageOptions local() {
-        return StorageOptions.defaults()
-                .withHosts("127.0.0.1", "images.test")
-                .withAddresses(Set.of(AddressClass.LOOPBACK), true)
-                .withMaxBytes(1024)
-                .withRetry(new StorageOptions.RetryPolicy(4, Duration.ofMillis(100), Duration.ofMillis(300), Duration.ofSeconds(30)))
-                .withTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(5));
+        return StorageOptions.builder()
+                .hosts("127.0.0.1", "images.test")
+                .addresses(Set.of(AddressClass.LOOPBACK))
+                .plainHttp(true)
+                .maxBytes(1024)
+                .retry(new StorageOptions.RetryPolicy(4, Duration.ofMillis(100), Duration.ofMillis(300), Duration.ofSeconds(30)))
+                .timeouts(Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(5))
+                .build();
     }
 
     private StorageFetcher fetcher(StorageOptions options) {
@@ -100,8 +102,8 @@ class StorageFetcherTest {
 
     @Test
     void theRetryBudgetBoundsTheTotalTime() throws Exception {
-        StorageOptions options = local().withRetry(
-                new StorageOptions.RetryPolicy(1000, Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(600)));
+        StorageOptions options = local().toBuilder().retry(
+                new StorageOptions.RetryPolicy(1000, Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(600))).build();
         try (ScriptedServer server = new ScriptedServer((n, head, out) ->
                 ScriptedServer.write(out, "HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n"))) {
             long start = System.nanoTime();
@@ -175,9 +177,10 @@ class StorageFetcherTest {
 
     @Test
     void aTricklingServerHitsTheAttemptTimeout() throws Exception {
-        StorageOptions options = local()
-                .withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofMillis(400))
-                .withRetry(new StorageOptions.RetryPolicy(2, Duration.ZERO, Duration.ZERO, Duration.ofSeconds(10)));
+        StorageOptions options = local().toBuilder()
+                .timeouts(Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofMillis(400))
+                .retry(new StorageOptions.RetryPolicy(2, Duration.ZERO, Duration.ZERO, Duration.ofSeconds(10)))
+                .build();
         try (ScriptedServer server = new ScriptedServer((n, head, out) -> {
             ScriptedServer.write(out, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n");
             for (int i = 0; i < 100; i++) {
@@ -248,7 +251,7 @@ class StorageFetcherTest {
 
     @Test
     void namesResolvingToForbiddenAddressesAreRefusedAndCheckedAddressesAreTheOnesDialled() throws Exception {
-        StorageOptions publicOnly = local().withAddresses(Set.of(AddressClass.PUBLIC), true);
+        StorageOptions publicOnly = local().toBuilder().addresses(Set.of(AddressClass.PUBLIC)).build();
         AtomicInteger lookups = new AtomicInteger();
         AddressPolicy.Resolver rebinding = host -> lookups.incrementAndGet() == 1
                 ? new InetAddress[] {InetAddress.getByName("93.184.216.34"), InetAddress.getByName("10.0.0.7")}
@@ -297,7 +300,7 @@ class StorageFetcherTest {
         Files.createSymbolicLink(root.resolve("sub/inside.png"), root.resolve("x.png"));
         Files.createSymbolicLink(root.resolve("dirlink"), dir);
         Files.write(root.resolve("big.png"), new byte[2048]);
-        StorageFetcher fetcher = fetcher(local().withFileRoot(root));
+        StorageFetcher fetcher = fetcher(local().toBuilder().fileRoot(root).build());
 
         FetchedObject object = fetcher.fetch(root.resolve("x.png").toUri().toString(), sha256(IMAGE));
         assertThat(object.bytes()).isEqualTo(IMAGE);

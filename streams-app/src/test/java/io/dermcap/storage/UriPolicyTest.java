@@ -22,11 +22,12 @@ class UriPolicyTest {
 
     @BeforeAll
     static void policy() {
-        policy = new UriPolicy(StorageOptions.defaults()
-                .withBuckets("images", "scans.v2")
-                .withHosts("images.example.org", "*.cdn.example.net", "93.184.216.34", "[2606:2800:220:1::1]",
+        policy = new UriPolicy(StorageOptions.builder()
+                .buckets("images", "scans.v2")
+                .hosts("images.example.org", "*.cdn.example.net", "93.184.216.34", "[2606:2800:220:1::1]",
                         "127.0.0.1", "169.254.169.254")
-                .withFileRoot(ROOT));
+                .fileRoot(ROOT)
+                .build());
     }
 
     static Stream<Arguments> refused() {
@@ -146,7 +147,7 @@ class UriPolicyTest {
 
     @Test
     void fileAndPlainHttpAreOffByDefault() {
-        UriPolicy defaults = new UriPolicy(StorageOptions.defaults().withHosts("127.0.0.1"));
+        UriPolicy defaults = new UriPolicy(StorageOptions.builder().hosts("127.0.0.1").build());
         assertThatThrownBy(() -> defaults.parse("file:///srv/x.png")).hasMessageContaining("file:// URIs are disabled");
         assertThatThrownBy(() -> defaults.parse("https://127.0.0.1/x")).hasMessageContaining("LOOPBACK");
         assertThatThrownBy(() -> defaults.parse("s3://images/x")).hasMessageContaining("not allow-listed");
