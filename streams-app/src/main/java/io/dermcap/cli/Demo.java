@@ -1,9 +1,9 @@
 package io.dermcap.cli;
 
-import ch.qos.logback.classic.Level;
 import io.dermcap.config.Config;
 import io.dermcap.config.ConfigException;
 import io.dermcap.config.DermcapConfig;
+import io.dermcap.demo.DemoBucket;
 import io.dermcap.demo.DemoLedger;
 import io.dermcap.demo.SyntheticLesions;
 import io.dermcap.demo.TinyBundle;
@@ -34,17 +34,6 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.StreamsConfig;
-import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
-import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
-import software.amazon.awssdk.core.sync.RequestBody;
-import software.amazon.awssdk.regions.Region;
-import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.BucketAlreadyOwnedByYouException;
-import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -125,7 +114,7 @@ public final class Demo {
     private final Deque<Step> cleanup = new ArrayDeque<>();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private volatile boolean cleanedUp;
-    private final Map<ch.qos.logback.classic.Logger, Optional<Level>> savedLevels = new LinkedHashMap<>();
+    private final DemoLogging logging;
 
     /** An undo action, named for the report. */
     private record Step(String what, Undo undo) {
@@ -139,6 +128,7 @@ public final class Demo {
     public Demo(Settings settings, PrintWriter out) {
         this.settings = settings;
         this.out = out;
+        this.logging = new DemoLogging(settings.logLevel());
     }
 
     /** Runs the demo; cleans up before returning (or, with {@code keepRunning}, after Ctrl-C). */
@@ -164,7 +154,7 @@ public final class Demo {
             cleanUp();
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
-                restoreLogLevels();
+                logging.restore();
             } catch (IllegalStateException shuttingDown) {
                 // the hook is running or has run: nothing left to remove
             }
@@ -172,7 +162,7 @@ public final class Demo {
     }
 
     private int execute() throws Exception {
-        setLogLevels();
+        logging.quiet();
         Path work = Files.createTempDirectory("dermcap-demo-");
         undo("temporary files " + work, () -> ServerSupport.deleteRecursively(work));
         say("dermcap demo " + run + ": " + settings.requests()
@@ -337,19 +327,20 @@ public final class Demo {
         say("topics      " + t.requestTopic() + " (2 partitions) -> " + t.captionTopic() + ", " + t.failureTopic());
     }
 
-    private record Upload(String requestId, String key, String uri, String sha256, String label) {
+    private record Upload(String requestId, String uri, String sha256, String label) {
     }
 
     /**
-     * Generates the images and puts them into the bucket through the S3 API, with the service's
-     * S3 settings. On an existing server the objects (and the bucket, if this run made it) are
-     * deleted at the end.
+     * Generates the images and puts them into the bucket. On an existing server the objects (and
+     * the bucket, if this run made it) are deleted at the end.
      */
     private List<Upload> upload(StorageOptions.S3Options options) {
         long t0 = System.nanoTime();
-        S3Client client = s3Client(options);
-        undo("S3 client", client::close);
-        boolean created = createBucket(client, settings.bucket());
+        DemoBucket bucket = DemoBucket.open(options, settings.bucket());
+        undo("S3 client", bucket::close);
+        if (settings.s3() != null) {
+            undo("uploaded images", bucket::deleteUploads);
+        }
         String prefix = "demo/" + run + "/";
         List<Upload> uploads = new ArrayList<>();
         long bytes = 0;
@@ -357,57 +348,15 @@ public final class Demo {
         for (int i = 0; i < settings.requests(); i++) {
             SyntheticLesions.Image image = SyntheticLesions.generate(settings.seed() + i);
             String key = prefix + String.format(Locale.ROOT, "lesion-%03d.%s", i, image.format().extension());
-            client.putObject(b -> b.bucket(settings.bucket()).key(key).contentType(image.format().contentType()),
-                    RequestBody.fromBytes(image.bytes()));
-            uploads.add(new Upload(String.format(Locale.ROOT, "demo-%s-%03d", run, i), key, "s3://" + settings.bucket() + "/" + key,
-                    BatchRunner.sha256(image.bytes()), image.describe()));
+            String uri = bucket.put(key, image.bytes(), image.format().contentType());
+            uploads.add(new Upload(String.format(Locale.ROOT, "demo-%s-%03d", run, i), uri, BatchRunner.sha256(image.bytes()),
+                    image.describe()));
             bytes += image.bytes().length;
             formats.merge(image.format(), 1, Integer::sum);
-        }
-        if (settings.s3() != null) {
-            undo("uploaded images", () -> {
-                for (Upload u : uploads) {
-                    client.deleteObject(b -> b.bucket(settings.bucket()).key(u.key()));
-                }
-                if (created) {
-                    client.deleteBucket(b -> b.bucket(settings.bucket()));
-                }
-            });
         }
         say(String.format(Locale.ROOT, "images      %d synthetic lesions uploaded to s3://%s/%s (%s; %.0f KB) in %.1f s",
                 uploads.size(), settings.bucket(), prefix, formats.toString().replaceAll("[{}]", ""), bytes / 1024.0, seconds(t0)));
         return uploads;
-    }
-
-    private static S3Client s3Client(StorageOptions.S3Options o) {
-        var builder = S3Client.builder()
-                .region(Region.of(o.region()))
-                .forcePathStyle(o.pathStyle())
-                .credentialsProvider(o.accessKeyId() != null
-                        ? StaticCredentialsProvider.create(AwsBasicCredentials.create(o.accessKeyId(), o.secretAccessKey()))
-                        : DefaultCredentialsProvider.builder().build())
-                // S3-compatible servers differ on aws-chunked checksum trailers; every one accepts these
-                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
-                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
-        if (o.endpoint() != null) {
-            builder.endpointOverride(o.endpoint());
-        }
-        return builder.build();
-    }
-
-    /** Creates the bucket when missing; true when this run created it. */
-    private static boolean createBucket(S3Client client, String bucket) {
-        try {
-            client.headBucket(b -> b.bucket(bucket));
-            return false;
-        } catch (NoSuchBucketException missing) {
-            try {
-                client.createBucket(b -> b.bucket(bucket));
-                return true;
-            } catch (BucketAlreadyOwnedByYouException raced) {
-                return false;
-            }
-        }
     }
 
     private void announceModel(ModelInfo m) {
@@ -536,7 +485,7 @@ public final class Demo {
                 return;
             }
             cleanedUp = true;
-            quietShutdown();
+            logging.quietShutdown();
             long t0 = System.nanoTime();
             List<String> failed = new ArrayList<>();
             while (!cleanup.isEmpty()) {
@@ -558,47 +507,5 @@ public final class Demo {
 
     private static double seconds(long since) {
         return (System.nanoTime() - since) / 1e9;
-    }
-
-    /**
-     * Quiet by default: WARN silences the broker, S3Proxy, Kafka Streams' state lines and the
-     * service's own INFO lines, so the demo's output is readable; INFO or DEBUG shows them.
-     */
-    private void setLogLevels() {
-        Level level = Level.toLevel(settings.logLevel(), Level.WARN);
-        setLevel(org.slf4j.Logger.ROOT_LOGGER_NAME, level);
-        if (level.isGreaterOrEqual(Level.WARN)) {
-            setLevel("org.apache.kafka.streams.KafkaStreams", level);
-            // the embedded broker's own notices (a freshly formatted log, benign races) are not the demo's
-            // concern; nor are state in a temporary folder and Kafka 4.x's advice on global-thread
-            // exception handling (dermcap has no global stores)
-            for (String broker : List.of("kafka", "state.change.logger", "org.apache.kafka.server", "org.apache.kafka.controller",
-                    "org.apache.kafka.raft", "org.apache.kafka.metadata", "org.apache.kafka.image", "org.apache.kafka.storage",
-                    "org.apache.kafka.coordinator")) {
-                setLevel(broker, Level.ERROR);
-            }
-            setLevel("org.apache.kafka.streams.processor.internals.StateDirectory", Level.ERROR);
-            setLevel("org.apache.kafka.streams.StreamsConfig", Level.ERROR);
-        }
-    }
-
-    /** While the demo takes everything down, only errors: shutdown chatter of the clients and the broker is noise. */
-    private void quietShutdown() {
-        if (Level.toLevel(settings.logLevel(), Level.WARN).isGreaterOrEqual(Level.WARN)) {
-            setLevel(org.slf4j.Logger.ROOT_LOGGER_NAME, Level.ERROR);
-            setLevel("org.apache.kafka", Level.ERROR);
-        }
-    }
-
-    private void setLevel(String name, Level level) {
-        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(name);
-        savedLevels.putIfAbsent(logger, Optional.ofNullable(logger.getLevel()));
-        logger.setLevel(level);
-    }
-
-    /** Puts the levels back, for a caller that goes on in this JVM (a test). */
-    private void restoreLogLevels() {
-        savedLevels.forEach((logger, level) -> logger.setLevel(level.orElse(null)));
-        savedLevels.clear();
     }
 }
