@@ -335,6 +335,10 @@ public final class InferencePipeline implements AutoCloseable {
                 throw new ModelException("the engine returned " + captions.size() + " captions for " + batch.size() + " images");
             }
             metrics.modelBatch(batch.size(), System.nanoTime() - t0);
+            if (!captions.isEmpty()) { // encode and decode times are the batch's, the same in each caption
+                metrics.stage(ServiceMetrics.Stage.ENCODE, Duration.ofNanos(captions.get(0).encodeNanos()));
+                metrics.stage(ServiceMetrics.Stage.DECODE, Duration.ofNanos(captions.get(0).decodeNanos()));
+            }
             for (int i = 0; i < batch.size(); i++) {
                 Prepared p = batch.get(i);
                 outcomes.add(new JobOutcome.Captioned(captions.get(i), p.settings(), p.sha256(), p.imageBytes(),

@@ -17,7 +17,10 @@ import java.util.function.Supplier;
  */
 public final class ServiceMetrics {
 
-    /** Stages of a request, as in the caption event's timings. */
+    /**
+     * Stages of a request, as in the caption event's timings; ENCODE and DECODE are recorded once
+     * per model batch, the others once per request.
+     */
     public enum Stage { QUEUED, FETCH, PREPROCESS, ENCODE, DECODE, END_TO_END }
 
     private final MeterRegistry registry;

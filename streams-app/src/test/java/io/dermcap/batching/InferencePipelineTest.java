@@ -141,5 +141,8 @@ class InferencePipelineTest {
         assertThat(registry.get("dermcap.model.batch.size").summary().totalAmount()).isEqualTo(3);
         assertThat(registry.get("dermcap.model.batch").timer().count()).isEqualTo(1);
         assertThat(registry.get("dermcap.stage").tag("stage", "fetch").timer().count()).isEqualTo(3);
+        assertThat(registry.get("dermcap.stage").tag("stage", "decode").timer().count()).isEqualTo(1);
+        assertThat(registry.get("dermcap.stage").tag("stage", "decode").timer().totalTime(java.util.concurrent.TimeUnit.MILLISECONDS))
+                .isEqualTo(2.0);
     }
 }
