@@ -10,6 +10,7 @@ import io.dermcap.image.ImagePreprocessor;
 import io.dermcap.metrics.OpsServer;
 import io.dermcap.metrics.ServiceMetrics;
 import io.dermcap.model.Captioner;
+import io.dermcap.model.ModelInfo;
 import io.dermcap.model.bundle.BundleException;
 import io.dermcap.model.runtime.OnnxCaptioner;
 import io.dermcap.registry.AvroSerde;
@@ -280,6 +281,16 @@ public final class CaptionService implements AutoCloseable {
     /** The port of the operations endpoint (useful with {@code http.port=0}). */
     public int opsPort() {
         return ops.port();
+    }
+
+    /** The loaded model's lineage and runtime (the bundle is loaded when {@link #start} returns). */
+    public ModelInfo model() {
+        return captioner.info();
+    }
+
+    /** Whether the service has stopped, after {@link #close()} or a failure it could not recover from. */
+    public boolean stopped() {
+        return stopped.getCount() == 0;
     }
 
     /** Blocks until the service is closed; the exit status: 0 after a requested stop, 1 after a failure. */

@@ -1,0 +1,49 @@
+package io.dermcap.demo;
+
+import io.dermcap.TestPaths;
+import io.dermcap.model.bundle.Bundle;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class TinyBundleTest {
+
+    @Test
+    void extractsTheCommittedFixtureBundleAndTheLoaderAcceptsIt(@TempDir Path tmp) throws Exception {
+        Path dir = TinyBundle.extract(tmp.resolve("bundle"));
+        Bundle bundle = Bundle.load(dir);
+        assertThat(bundle.manifest().name()).isEqualTo("dermlip-gpt2-captioner-random-tiny");
+        List<String> committed = names(TestPaths.fixtures().resolve("tiny-bundle"));
+        assertThat(names(dir)).isEqualTo(committed);
+        for (String f : committed) {
+            assertThat(dir.resolve(f)).as(f).hasSameBinaryContentAs(TestPaths.fixtures().resolve("tiny-bundle").resolve(f));
+        }
+    }
+
+    private static List<String> names(Path dir) throws IOException {
+        try (var files = Files.list(dir)) {
+            return files.map(f -> f.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    @Test
+    void listsTheGraphsAndTheirExternalDataAndRefusesPaths() throws IOException {
+        String manifest = """
+                {"graphs": {"a": {"file": "a.onnx", "external_data": [{"file": "a.onnx.data"}]},
+                            "b": {"file": "b.onnx", "external_data": []}}}""";
+        assertThat(TinyBundle.listedFiles(manifest.getBytes(StandardCharsets.UTF_8)))
+                .isEqualTo(List.of("a.onnx", "a.onnx.data", "b.onnx"));
+        String escaping = """
+                {"graphs": {"a": {"file": "../a.onnx", "external_data": []}}}""";
+        assertThatThrownBy(() -> TinyBundle.listedFiles(escaping.getBytes(StandardCharsets.UTF_8)))
+                .hasMessageContaining("../a.onnx");
+    }
+}
