@@ -221,7 +221,10 @@ public final class InferencePipeline implements AutoCloseable {
             metrics.fetchRetries(e.attempts());
             fail(job, ticket, sink, codeOf(e.reason()), e.getMessage(), e.retryable(), e.attempts());
         } catch (ImageException e) {
-            ErrorCode code = e.reason() == ImageException.Reason.TOO_MANY_PIXELS ? ErrorCode.TOO_LARGE : ErrorCode.UNDECODABLE_IMAGE;
+            ErrorCode code = switch (e.reason()) {
+                case TOO_LARGE, TOO_MANY_PIXELS -> ErrorCode.TOO_LARGE;
+                default -> ErrorCode.UNDECODABLE_IMAGE;
+            };
             fail(job, ticket, sink, code, e.getMessage(), false, attempts);
         } catch (RuntimeException e) {
             // exception messages may quote the URI: the trace is for DEBUG only

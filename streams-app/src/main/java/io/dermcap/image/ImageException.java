@@ -6,6 +6,8 @@ public class ImageException extends Exception {
     public enum Reason {
         /** zero bytes */
         EMPTY,
+        /** more encoded bytes than the byte limit allows */
+        TOO_LARGE,
         /** not a format we decode (JPEG, PNG, BMP, GIF, TIFF, WebP) */
         UNSUPPORTED_FORMAT,
         /** a known format, but truncated or corrupt */

@@ -4,6 +4,7 @@ import io.dermcap.events.ErrorCode;
 import io.dermcap.events.FailureEvent;
 import io.dermcap.events.SourcePosition;
 import io.dermcap.model.ModelInfo;
+import io.dermcap.registry.SerdeException;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.Serializer;
@@ -14,6 +15,8 @@ import org.apache.kafka.common.serialization.Serializer;
  * transaction like every other outcome.
  */
 public final class DeadLetters {
+
+    private static final int MAX_MESSAGE = 2000;
 
     private final String topic;
     private final Serializer<FailureEvent> serializer;
@@ -26,7 +29,8 @@ public final class DeadLetters {
     }
 
     ProducerRecord<byte[], byte[]> undeserializable(ConsumerRecord<byte[], byte[]> raw, Exception error, long now) {
-        String message = "the record could not be deserialized as a CaptionRequest: " + describe(error);
+        String kind = error instanceof SerdeException e ? " (" + e.kind() + ")" : "";
+        String message = "the record could not be deserialized as a CaptionRequest" + kind + ": " + describe(error);
         FailureEvent event = failures.failure(null,
                 new SourcePosition(raw.topic(), raw.partition(), raw.offset()), raw.timestamp(),
                 ErrorCode.UNDESERIALIZABLE_RECORD, message, false, 0, raw.key(), raw.value(), now);
@@ -42,6 +46,7 @@ public final class DeadLetters {
             }
             sb.append(t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName());
         }
-        return sb.toString();
+        // schema-resolution messages quote whole schemas: the event keeps the first part
+        return sb.length() <= MAX_MESSAGE ? sb.toString() : sb.substring(0, MAX_MESSAGE) + "...";
     }
 }

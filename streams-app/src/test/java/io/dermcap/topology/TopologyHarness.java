@@ -42,8 +42,7 @@ final class TopologyHarness implements AutoCloseable {
     final BatchOptions batch;
     final TopologyOptions options = new TopologyOptions(REQUESTS, "captions", "caption-failures", "test-instance",
             "0.1.0-test", false);
-    final EventSerdes serdes = new EventSerdes(new AvroTestSerde<>(CaptionRequest.class),
-            new AvroTestSerde<>(CaptionEvent.class), new AvroTestSerde<>(FailureEvent.class));
+    final EventSerdes serdes;
     final InferencePipeline pipeline;
     final TopologyTestDriver driver;
     final TestInputTopic<String, CaptionRequest> requests;
@@ -54,7 +53,13 @@ final class TopologyHarness implements AutoCloseable {
     final List<KeyValue<String, FailureEvent>> failuresSeen = new ArrayList<>();
 
     TopologyHarness(BatchOptions batch, Function<ProcessorContext<?, ?>, LongSupplier> commitCounter) {
+        this(batch, commitCounter, new EventSerdes(new AvroTestSerde<>(CaptionRequest.class),
+                new AvroTestSerde<>(CaptionEvent.class), new AvroTestSerde<>(FailureEvent.class)));
+    }
+
+    TopologyHarness(BatchOptions batch, Function<ProcessorContext<?, ?>, LongSupplier> commitCounter, EventSerdes serdes) {
         this.batch = batch;
+        this.serdes = serdes;
         this.pipeline = new InferencePipeline(captioner, fetcher, new FakeDecoder(), batch, metrics);
         Properties props = StreamsProperties.derive(Map.of("bootstrap.servers", "unused:9092",
                 "application.id", "dermcap-test"), batch);
@@ -67,8 +72,10 @@ final class TopologyHarness implements AutoCloseable {
         failures = driver.createOutputTopic("caption-failures", new StringDeserializer(), serdes.failures().deserializer());
     }
 
+    static final BatchOptions SMALL = new BatchOptions(4, Duration.ofMillis(200), 12, 8, Duration.ofMillis(200), 2);
+
     TopologyHarness() {
-        this(new BatchOptions(4, Duration.ofMillis(200), 12, 8, Duration.ofMillis(200), 2), null);
+        this(SMALL, null);
     }
 
     static CaptionRequest request(String id, String uri) {

@@ -1,0 +1,114 @@
+"""The bundle's manifest.json (BUNDLE.md; machine-readable form: manifest.schema.json)."""
+
+import dataclasses
+import os
+import sys
+
+import onnx
+import torch
+
+from . import __version__
+from .checkpoint import sha256_file
+from .onnx_export import OPSET, io_signature
+from .preprocess import CLIP_MEAN, CLIP_STD
+
+FORMAT = "dermcap-bundle/1"
+RELEASED_VISION_WEIGHTS = "hf-hub:redlessone/DermLIP_ViT-B-16"
+
+# The model card's published sha256 prefixes (shared/reference/model-card.md), by role.
+PUBLISHED = {
+    "checkpoint": ("final_captioner_gpt2-medium_VisionTransformer.pt", "536ae07811c9"),
+    "config": ("final_captioner_gpt2-medium_VisionTransformer.json", "e157402c9fe2"),
+    "A": ("best_stageA.pt", "3219636f48b0"),
+    "B": ("best_stageB.pt", "69bded2dcad1"),
+}
+STAGES = (("A", "META"), ("B", "SkinCAP"))
+
+
+def _source(role, path, warnings):
+    """{file, sha256, published_sha256_prefix, matches_published} of a lineage file (path may be None)."""
+    released_name, prefix = PUBLISHED[role]
+    if path is None:
+        return {"file": released_name, "sha256": None, "published_sha256_prefix": prefix, "matches_published": None}
+    digest = sha256_file(path)
+    matches = digest.startswith(prefix)
+    if not matches:
+        what = "the captioner checkpoint" if role == "checkpoint" else (
+            "the captioner config" if role == "config" else f"the stage {role} checkpoint")
+        warnings.append(f"{os.path.basename(path)}: sha256 {digest[:12]}… does not match the model card's "
+                        f"{prefix} for {what} ({released_name}): not the released file")
+    return {"file": os.path.basename(path), "sha256": digest, "published_sha256_prefix": prefix,
+            "matches_published": matches}
+
+
+def lineage(checkpoint, config, stage_files, vision_weights_id, vision_file, base_lm, warnings):
+    """stage_files: {"A": path or None, "B": path or None}. For a random-weight bundle pass
+    checkpoint=None and vision_file=None: there is no checkpoint, no stage, no vision weights file."""
+    return {
+        "checkpoint": _source("checkpoint", checkpoint, warnings) if checkpoint else None,
+        "config": _source("config", config, warnings) if config else None,
+        "stages": [] if checkpoint is None else [
+            {"stage": stage, "dataset": dataset, **_source(stage, stage_files.get(stage), warnings)}
+            for stage, dataset in STAGES],
+        "vision_weights": None if vision_file is None else {
+            "id": vision_weights_id, "file": os.path.basename(vision_file), "sha256": sha256_file(vision_file)},
+        "base_lm": base_lm,
+    }
+
+
+def model_section(cfg, eos_token_id, pad_token_id):
+    g, v = cfg.gpt2, cfg.vision
+    return {
+        "prefix_tokens": cfg.prefix_tokens, "hidden_size": g.hidden_size, "num_layers": g.layers,
+        "num_heads": g.heads, "head_dim": g.head_dim, "vocab_size": g.vocab_size,
+        "max_positions": g.max_positions, "eos_token_id": eos_token_id, "pad_token_id": pad_token_id,
+        "vision": {"image_size": v.image_size, "patch_size": v.patch_size, "width": v.width,
+                   "layers": v.layers, "heads": v.heads, "embed_dim": v.embed_dim, "act": v.act},
+    }
+
+
+def preprocessing_section(image_size, mean=CLIP_MEAN, std=CLIP_STD):
+    return {"image_size": image_size, "resize": "shortest", "interpolation": "bicubic", "crop": "center",
+            "mean": list(mean), "std": list(std)}
+
+
+def generation_section(prompt, settings):
+    return {"prompt": prompt, **dataclasses.asdict(settings)}
+
+
+def graphs_section(written):
+    """written: {graph: (onnx path, external data path or None)} from onnx_export.export_graphs."""
+    graphs = {}
+    for name, (path, data_path) in written.items():
+        inputs, outputs = io_signature(onnx.load(path, load_external_data=False))
+        graphs[name] = {
+            "file": os.path.basename(path), "sha256": sha256_file(path), "bytes": os.path.getsize(path),
+            "external_data": [] if data_path is None else [
+                {"file": os.path.basename(data_path), "sha256": sha256_file(data_path),
+                 "bytes": os.path.getsize(data_path)}],
+            "inputs": inputs, "outputs": outputs,
+        }
+    return graphs
+
+
+def build(*, name, version, created, random_init, lineage_section, warnings, cfg, prompt, settings,
+          written, mean=CLIP_MEAN, std=CLIP_STD):
+    return {
+        "format": FORMAT,
+        "name": name,
+        "version": version,
+        "created": created,
+        "exporter": {"name": "dermcap-export", "version": __version__, "torch": torch.__version__,
+                     "onnx": onnx.__version__, "opset": OPSET},
+        "random_init": random_init,
+        "lineage": lineage_section,
+        "warnings": list(warnings),
+        "model": model_section(cfg, settings.eos_token_id, settings.pad_token_id),
+        "preprocessing": preprocessing_section(cfg.vision.image_size, mean, std),
+        "generation": generation_section(prompt, settings),
+        "graphs": graphs_section(written),
+    }
+
+
+def warn(message):
+    print(f"warning: {message}", file=sys.stderr)

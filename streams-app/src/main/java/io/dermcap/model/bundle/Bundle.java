@@ -1,0 +1,295 @@
+package io.dermcap.model.bundle;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import io.dermcap.model.bundle.BundleException.Reason;
+import io.dermcap.model.bundle.Manifest.Graph;
+import io.dermcap.model.bundle.Manifest.TensorSpec;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * A model bundle folder whose manifest was read and checked and whose every graph file (and
+ * external data file) has the size and sha256 the manifest lists, and whose manifest declares the
+ * graph signatures the engine drives (BUNDLE.md). Nothing is loaded into a runtime here.
+ */
+public final class Bundle {
+
+    public static final String VISION_ENCODER = "vision_encoder";
+    public static final String EMBED_TOKENS = "embed_tokens";
+    public static final String DECODER = "decoder_model_merged";
+    public static final List<String> GRAPHS = List.of(VISION_ENCODER, EMBED_TOKENS, DECODER);
+
+    private final Path dir;
+    private final Manifest manifest;
+
+    private Bundle(Path dir, Manifest manifest) {
+        this.dir = dir;
+        this.manifest = manifest;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public Manifest manifest() {
+        return manifest;
+    }
+
+    public Path file(String graph) {
+        return dir.resolve(manifest.graphs().get(graph).file());
+    }
+
+    /** Reads and verifies the bundle in {@code dir}; hashes the files in parallel. */
+    public static Bundle load(Path dir) throws BundleException {
+        Manifest manifest = readManifest(dir);
+        checkManifest(manifest);
+        verifyFiles(dir, manifest);
+        return new Bundle(dir, manifest);
+    }
+
+    static Manifest readManifest(Path dir) throws BundleException {
+        Path file = dir.resolve("manifest.json");
+        ObjectMapper json = new ObjectMapper()
+                .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+                .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+                .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES);
+        try {
+            return json.readValue(file.toFile(), Manifest.class);
+        } catch (NoSuchFileException | java.io.FileNotFoundException e) {
+            throw new BundleException(Reason.FILE_MISSING, file + ": no manifest.json in the bundle folder", e);
+        } catch (IOException e) {
+            String detail = e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+            throw new BundleException(Reason.MANIFEST_INVALID, file + ": " + detail, e);
+        }
+    }
+
+    private static void checkManifest(Manifest m) throws BundleException {
+        List<String> problems = new ArrayList<>();
+        if (!Manifest.FORMAT.equals(m.format())) {
+            problems.add("format is " + m.format() + ", expected " + Manifest.FORMAT);
+        }
+        if (m.name() == null || m.version() == null) {
+            problems.add("name and version are required");
+        }
+        if (m.model() == null || m.preprocessing() == null || m.generation() == null || m.graphs() == null) {
+            problems.add("model, preprocessing, generation and graphs are required");
+        } else {
+            Manifest.Model model = m.model();
+            if (model.numHeads() * model.headDim() != model.hiddenSize()) {
+                problems.add("num_heads × head_dim = " + model.numHeads() * model.headDim() + " but hidden_size is " + model.hiddenSize());
+            }
+            if (model.vocabSize() != 50257 || model.eosTokenId() != 50256) {
+                problems.add("the engine tokenises with GPT-2's BPE (vocab 50257, EOS 50256), the model has vocab "
+                        + model.vocabSize() + " and EOS " + model.eosTokenId());
+            }
+            Manifest.Preprocessing p = m.preprocessing();
+            if (!"shortest".equals(p.resize()) || !"bicubic".equals(p.interpolation()) || !"center".equals(p.crop())) {
+                problems.add("preprocessing " + p.resize() + "/" + p.interpolation() + "/" + p.crop()
+                        + " is not supported (shortest/bicubic/center)");
+            }
+            if (p.mean() == null || p.std() == null || p.mean().length != 3 || p.std().length != 3) {
+                problems.add("preprocessing needs 3 mean and 3 std values");
+            }
+            if (m.generation().eosTokenId() != model.eosTokenId()) {
+                problems.add("generation.eos_token_id " + m.generation().eosTokenId() + " differs from model.eos_token_id " + model.eosTokenId());
+            }
+            for (String g : GRAPHS) {
+                Graph graph = m.graphs().get(g);
+                if (graph == null) {
+                    problems.add("graphs." + g + " is missing");
+                } else if (graph.file() == null || graph.sha256() == null || graph.inputs() == null || graph.outputs() == null) {
+                    problems.add("graphs." + g + " needs file, sha256, inputs and outputs");
+                } else {
+                    problems.addAll(signatureProblems(g, graph, expectedSignature(g, m)));
+                }
+            }
+        }
+        if (!problems.isEmpty()) {
+            boolean signature = problems.stream().allMatch(s -> s.contains(" declares "));
+            throw new BundleException(signature ? Reason.SIGNATURE_MISMATCH : Reason.MANIFEST_INVALID,
+                    "manifest.json: " + String.join("; ", problems));
+        }
+    }
+
+    /** Inputs and outputs the engine drives, by graph, from BUNDLE.md and the manifest's model sizes. */
+    public static Signature expectedSignature(String graph, Manifest m) {
+        Manifest.Model model = m.model();
+        int d = model.hiddenSize();
+        Map<String, TensorSpec> in = new LinkedHashMap<>();
+        Map<String, TensorSpec> out = new LinkedHashMap<>();
+        switch (graph) {
+            case VISION_ENCODER -> {
+                int s = m.preprocessing().imageSize();
+                put(in, "pixel_values", "float32", "batch", 3, s, s);
+                put(out, "prefix_embeds", "float32", "batch", model.prefixTokens(), d);
+            }
+            case EMBED_TOKENS -> {
+                put(in, "input_ids", "int64", "batch", "sequence");
+                put(out, "inputs_embeds", "float32", "batch", "sequence", d);
+            }
+            case DECODER -> {
+                put(in, "inputs_embeds", "float32", "batch", "sequence", d);
+                put(in, "attention_mask", "int64", "batch", "total_sequence");
+                put(in, "position_ids", "int64", "batch", "sequence");
+                put(out, "logits", "float32", "batch", 1, model.vocabSize());
+                for (int i = 0; i < model.numLayers(); i++) {
+                    for (String kv : new String[] {"key", "value"}) {
+                        put(in, "past_key_values." + i + "." + kv, "float32", "batch", model.numHeads(), "past_sequence", model.headDim());
+                        put(out, "present." + i + "." + kv, "float32", "batch", model.numHeads(), "total_sequence", model.headDim());
+                    }
+                }
+            }
+            default -> throw new IllegalArgumentException("unknown graph " + graph);
+        }
+        return new Signature(in, out);
+    }
+
+    /** A graph's inputs and outputs by name. */
+    public record Signature(Map<String, TensorSpec> inputs, Map<String, TensorSpec> outputs) {
+        public static Signature of(Graph g) {
+            Map<String, TensorSpec> in = new LinkedHashMap<>();
+            Map<String, TensorSpec> out = new LinkedHashMap<>();
+            g.inputs().forEach(t -> in.put(t.name(), t));
+            g.outputs().forEach(t -> out.put(t.name(), t));
+            return new Signature(in, out);
+        }
+    }
+
+    /**
+     * How {@code actual} (what a manifest declares, or what the runtime reports) differs from
+     * {@code expected}, one line per difference, each "{graph} declares ...".
+     */
+    public static List<String> signatureProblems(String graph, Graph declared, Signature expected) {
+        return signatureProblems(graph, Signature.of(declared), expected, "declares");
+    }
+
+    public static List<String> signatureProblems(String graph, Signature actual, Signature expected, String verb) {
+        List<String> problems = new ArrayList<>();
+        compare(graph, "input", actual.inputs(), expected.inputs(), verb, problems);
+        compare(graph, "output", actual.outputs(), expected.outputs(), verb, problems);
+        return problems;
+    }
+
+    private static void compare(String graph, String kind, Map<String, TensorSpec> actual, Map<String, TensorSpec> expected,
+                                String verb, List<String> problems) {
+        for (TensorSpec e : expected.values()) {
+            TensorSpec a = actual.get(e.name());
+            if (a == null) {
+                problems.add(graph + " " + verb + " no " + kind + " " + e.name());
+            } else if (!e.type().equals(a.type()) || !sameShape(e.shape(), a.shape())) {
+                problems.add(graph + " " + verb + " " + kind + " " + e.name() + " as " + a.type() + " " + a.shape()
+                        + ", expected " + e.type() + " " + e.shape());
+            }
+        }
+        for (String name : actual.keySet()) {
+            if (!expected.containsKey(name)) {
+                problems.add(graph + " " + verb + " an unexpected " + kind + " " + name);
+            }
+        }
+    }
+
+    private static boolean sameShape(List<Object> a, List<Object> b) {
+        if (a == null || b == null || a.size() != b.size()) {
+            return false;
+        }
+        for (int i = 0; i < a.size(); i++) {
+            if (!String.valueOf(a.get(i)).equals(String.valueOf(b.get(i)))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static void put(Map<String, TensorSpec> map, String name, String type, Object... shape) {
+        map.put(name, new TensorSpec(name, type, List.of(shape)));
+    }
+
+    private static void verifyFiles(Path dir, Manifest m) throws BundleException {
+        record Expected(String file, String sha256, long bytes) {
+        }
+        List<Expected> files = new ArrayList<>();
+        for (String g : GRAPHS) {
+            Graph graph = m.graphs().get(g);
+            files.add(new Expected(graph.file(), graph.sha256(), graph.bytes()));
+            if (graph.externalData() != null) {
+                graph.externalData().forEach(x -> files.add(new Expected(x.file(), x.sha256(), x.bytes())));
+            }
+        }
+        for (Expected f : files) {
+            Path p = dir.resolve(f.file()).normalize();
+            if (!p.startsWith(dir.normalize())) {
+                throw new BundleException(Reason.MANIFEST_INVALID, "manifest.json: " + f.file() + " points outside the bundle folder");
+            }
+            if (!Files.isRegularFile(p)) {
+                throw new BundleException(Reason.FILE_MISSING, f.file() + ": listed in manifest.json but missing from " + dir);
+            }
+            try {
+                long size = Files.size(p);
+                if (size != f.bytes()) {
+                    throw new BundleException(Reason.HASH_MISMATCH, f.file() + ": " + size + " bytes, manifest.json says " + f.bytes());
+                }
+            } catch (IOException e) {
+                throw new BundleException(Reason.FILE_MISSING, f.file() + ": cannot read: " + e.getMessage(), e);
+            }
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(Math.min(files.size(), Runtime.getRuntime().availableProcessors()));
+        try {
+            List<Future<String>> hashes = new ArrayList<>();
+            for (Expected f : files) {
+                hashes.add(pool.submit(() -> sha256(dir.resolve(f.file()))));
+            }
+            for (int i = 0; i < files.size(); i++) {
+                String actual = hashes.get(i).get();
+                if (!actual.equalsIgnoreCase(files.get(i).sha256())) {
+                    throw new BundleException(Reason.HASH_MISMATCH, files.get(i).file() + ": sha256 is " + actual
+                            + ", manifest.json says " + files.get(i).sha256());
+                }
+            }
+        } catch (ExecutionException e) {
+            throw new BundleException(Reason.FILE_MISSING, "cannot read a bundle file: " + e.getCause().getMessage(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BundleException(Reason.FILE_MISSING, "interrupted while hashing the bundle", e);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** Lower-case hex sha256 of a file. */
+    public static String sha256(Path file) throws IOException {
+        MessageDigest digest;
+        try {
+            digest = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 22);
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            while (channel.read(buffer) >= 0) {
+                buffer.flip();
+                digest.update(buffer);
+                buffer.clear();
+            }
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+}

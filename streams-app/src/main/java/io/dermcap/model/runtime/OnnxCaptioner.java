@@ -1,0 +1,254 @@
+package io.dermcap.model.runtime;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import io.dermcap.image.PixelTensor;
+import io.dermcap.image.PreprocessingSpec;
+import io.dermcap.model.Caption;
+import io.dermcap.model.Captioner;
+import io.dermcap.model.EngineOptions;
+import io.dermcap.model.GenerationSettings;
+import io.dermcap.model.InvalidSettingsException;
+import io.dermcap.model.ModelException;
+import io.dermcap.model.ModelInfo;
+import io.dermcap.model.bundle.Bundle;
+import io.dermcap.model.bundle.BundleException;
+import io.dermcap.model.bundle.Manifest;
+import io.dermcap.model.generation.Generation;
+import io.dermcap.model.generation.Generator;
+import io.dermcap.model.generation.PrefillItem;
+import io.dermcap.model.tokenizer.Gpt2Tokenizer;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The captioning engine on ONNX Runtime: one verified bundle, one set of sessions, one batched
+ * generation loop. Calls from many threads are serialised (one model run at a time).
+ */
+public final class OnnxCaptioner implements Captioner {
+
+    /** Bounds a request's overrides must stay within. */
+    public static final int MAX_BEAMS = 8;
+    public static final int MAX_NEW_TOKENS_CAP = 256;
+
+    private final Bundle bundle;
+    private final OnnxModels models;
+    final OrtDecoder decoder;
+    private final Gpt2Tokenizer tokenizer = new Gpt2Tokenizer();
+    private final Generator generator;
+    private final ModelInfo info;
+    private final GenerationSettings defaults;
+    private final Manifest.Model model;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Map<String, int[]> promptIds = new LinkedHashMap<>();
+    private final long loadNanos;
+
+    private OnnxCaptioner(Bundle bundle, OnnxModels models, long loadNanos) {
+        this.bundle = bundle;
+        this.models = models;
+        this.model = bundle.manifest().model();
+        this.decoder = new OrtDecoder(models, model);
+        this.generator = new Generator(model.eosTokenId());
+        Manifest.Generation g = bundle.manifest().generation();
+        this.defaults = new GenerationSettings(g.prompt(), g.numBeams(), g.maxNewTokens(), g.minNewTokens(),
+                g.noRepeatNgramSize(), g.repetitionPenalty(), g.lengthPenalty(), g.earlyStopping());
+        this.info = modelInfo(bundle.manifest(), defaults, models);
+        this.loadNanos = loadNanos;
+    }
+
+    /** Verifies the bundle in {@code dir} (hashes, signatures) and opens its sessions. */
+    public static OnnxCaptioner load(Path dir, EngineOptions options) throws BundleException {
+        long t0 = System.nanoTime();
+        Bundle bundle = Bundle.load(dir);
+        OnnxModels models = OnnxModels.open(bundle, options);
+        return new OnnxCaptioner(bundle, models, System.nanoTime() - t0);
+    }
+
+    public Bundle bundle() {
+        return bundle;
+    }
+
+    /** Wall time of {@link #load}: manifest, hashes, sessions. */
+    public long loadNanos() {
+        return loadNanos;
+    }
+
+    /** The preprocessing the bundle's vision encoder expects. */
+    public PreprocessingSpec preprocessing() {
+        Manifest.Preprocessing p = bundle.manifest().preprocessing();
+        float[] mean = new float[3];
+        float[] std = new float[3];
+        for (int c = 0; c < 3; c++) {
+            mean[c] = (float) p.mean()[c];
+            std[c] = (float) p.std()[c];
+        }
+        return new PreprocessingSpec(p.imageSize(), mean, std);
+    }
+
+    public Gpt2Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    @Override
+    public ModelInfo info() {
+        return info;
+    }
+
+    @Override
+    public GenerationSettings settingsFor(Overrides o) throws InvalidSettingsException {
+        String prompt = o.prompt() != null ? o.prompt() : defaults.prompt();
+        int beams = o.numBeams() != null ? o.numBeams() : defaults.numBeams();
+        int max = o.maxNewTokens() != null ? o.maxNewTokens() : defaults.maxNewTokens();
+        int min = o.minNewTokens() != null ? o.minNewTokens() : Math.min(defaults.minNewTokens(), max);
+        if (beams < 1 || beams > MAX_BEAMS) {
+            throw new InvalidSettingsException("num_beams must be between 1 and " + MAX_BEAMS + ", got " + beams);
+        }
+        if (max < 1 || max > MAX_NEW_TOKENS_CAP) {
+            throw new InvalidSettingsException("max_new_tokens must be between 1 and " + MAX_NEW_TOKENS_CAP + ", got " + max);
+        }
+        if (min < 0 || min > max) {
+            throw new InvalidSettingsException("min_new_tokens must be between 0 and max_new_tokens (" + max + "), got " + min);
+        }
+        int promptTokens = promptIds(prompt).length;
+        int positions = model.prefixTokens() + promptTokens + max;
+        if (positions > model.maxPositions()) {
+            throw new InvalidSettingsException("the prompt is " + promptTokens + " tokens: " + model.prefixTokens()
+                    + " prefix + " + promptTokens + " prompt + " + max + " new tokens = " + positions
+                    + " positions, over the model's " + model.maxPositions());
+        }
+        return new GenerationSettings(prompt, beams, max, min, defaults.noRepeatNgramSize(),
+                defaults.repetitionPenalty(), defaults.lengthPenalty(), defaults.earlyStopping());
+    }
+
+    /** Captions and where the batch's time went. */
+    public record BatchResult(List<Caption> captions, long encodeNanos, Generator.Timings decode) {
+    }
+
+    @Override
+    public List<Caption> caption(List<Request> batch) throws ModelException {
+        return captionWithTimings(batch).captions();
+    }
+
+    public BatchResult captionWithTimings(List<Request> batch) throws ModelException {
+        if (batch.isEmpty()) {
+            return new BatchResult(List.of(), 0, new Generator.Timings(0, 0, 0, 0, 0, 0));
+        }
+        lock.lock();
+        try {
+            long t0 = System.nanoTime();
+            float[][] prefixes = encode(batch);
+            long t1 = System.nanoTime();
+            List<PrefillItem> items = new ArrayList<>(batch.size());
+            List<GenerationSettings> settings = new ArrayList<>(batch.size());
+            int rows = 0;
+            int longestPrompt = 0;
+            int mostNewTokens = 0;
+            for (int i = 0; i < batch.size(); i++) {
+                GenerationSettings s = batch.get(i).settings();
+                int[] ids = promptIds(s.prompt());
+                items.add(new PrefillItem(prefixes[i], ids));
+                settings.add(s);
+                rows += s.numBeams();
+                longestPrompt = Math.max(longestPrompt, ids.length);
+                mostNewTokens = Math.max(mostNewTokens, s.maxNewTokens());
+            }
+            // every row is left-padded to the longest prompt
+            decoder.reserve(rows, model.prefixTokens() + longestPrompt + mostNewTokens);
+            Generator.Outcome outcome;
+            try {
+                outcome = generator.generate(decoder, items, settings);
+            } catch (RuntimeException e) {
+                throw new ModelException("generation failed: " + e.getMessage(), e);
+            }
+            long t2 = System.nanoTime();
+            List<Caption> captions = new ArrayList<>(batch.size());
+            for (int i = 0; i < batch.size(); i++) {
+                Generation g = outcome.generations().get(i);
+                captions.add(new Caption(tokenizer.caption(g.tokenIds(), settings.get(i).prompt()), g.tokenIds(),
+                        g.finishReason(), batch.size(), t1 - t0, t2 - t1));
+            }
+            return new BatchResult(captions, t1 - t0, outcome.timings());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The vision encoder over the batch: one {@code [P × D]} prefix per image. */
+    float[][] encode(List<Request> batch) throws ModelException {
+        int n = batch.size();
+        int size = bundle.manifest().preprocessing().imageSize();
+        int plane = 3 * size * size;
+        FloatBuffer pixels = ByteBuffer.allocateDirect(4 * n * plane).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        for (int i = 0; i < n; i++) {
+            PixelTensor p = batch.get(i).pixels();
+            if (p.size() != size) {
+                throw new ModelException("image " + i + " is preprocessed to " + p.size() + " pixels, the bundle needs " + size);
+            }
+            pixels.put(i * plane, p.chw());
+        }
+        int prefix = model.prefixTokens() * model.hiddenSize();
+        try (OnnxTensor input = OnnxTensor.createTensor(models.env, pixels, new long[] {n, 3, size, size});
+             OrtSession.Result result = models.vision.run(Map.of("pixel_values", input))) {
+            FloatBuffer out = ((OnnxTensor) result.get(0)).getFloatBuffer();
+            float[][] prefixes = new float[n][prefix];
+            for (int i = 0; i < n; i++) {
+                out.get(i * prefix, prefixes[i]);
+            }
+            return prefixes;
+        } catch (OrtException e) {
+            throw new ModelException("vision_encoder failed on " + n + " images: " + e.getMessage(), e);
+        }
+    }
+
+    private int[] promptIds(String prompt) {
+        synchronized (promptIds) {
+            if (promptIds.size() > 64) {
+                promptIds.clear();
+            }
+            return promptIds.computeIfAbsent(prompt, tokenizer::encode);
+        }
+    }
+
+    private static ModelInfo modelInfo(Manifest m, GenerationSettings defaults, OnnxModels models) {
+        Manifest.Lineage l = m.lineage();
+        Map<String, String> graphs = new LinkedHashMap<>();
+        for (String g : Bundle.GRAPHS) {
+            graphs.put(m.graphs().get(g).file(), m.graphs().get(g).sha256());
+        }
+        List<ModelInfo.Stage> stages = new ArrayList<>();
+        if (l != null && l.stages() != null) {
+            l.stages().forEach(s -> stages.add(new ModelInfo.Stage(s.stage(), s.dataset(), s.file(), s.sha256())));
+        }
+        return new ModelInfo(m.name(), m.version(), m.randomInit() != null,
+                l == null || l.checkpoint() == null ? null : new ModelInfo.SourceFile(l.checkpoint().file(), l.checkpoint().sha256()),
+                l == null || l.config() == null ? null : new ModelInfo.SourceFile(l.config().file(), l.config().sha256()),
+                List.copyOf(stages),
+                l == null || l.visionWeights() == null ? null : l.visionWeights().id(),
+                l == null || l.visionWeights() == null ? null : l.visionWeights().sha256(),
+                l == null ? null : l.baseLm(),
+                Map.copyOf(graphs),
+                m.exporter() == null ? null : m.exporter().version(),
+                m.exporter() == null ? 0 : m.exporter().opset(),
+                defaults,
+                new ModelInfo.Runtime("onnxruntime", models.env.getVersion(), models.executionProvider));
+    }
+
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            models.close();
+        } finally {
+            lock.unlock();
+        }
+    }
+}

@@ -1,0 +1,148 @@
+package io.dermcap.model.runtime;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtProvider;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.OrtSession.SessionOptions;
+import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
+import ai.onnxruntime.TensorInfo;
+import io.dermcap.model.EngineOptions;
+import io.dermcap.model.bundle.Bundle;
+import io.dermcap.model.bundle.BundleException;
+import io.dermcap.model.bundle.BundleException.Reason;
+import io.dermcap.model.bundle.Manifest.TensorSpec;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The three ONNX Runtime sessions of a verified bundle, created once with the engine options,
+ * each checked against the signature its manifest declares before it is used.
+ */
+final class OnnxModels implements AutoCloseable {
+
+    final OrtEnvironment env;
+    final OrtSession vision;
+    final OrtSession embed;
+    final OrtSession decoder;
+    final String executionProvider;
+
+    private OnnxModels(OrtEnvironment env, OrtSession vision, OrtSession embed, OrtSession decoder, String executionProvider) {
+        this.env = env;
+        this.vision = vision;
+        this.embed = embed;
+        this.decoder = decoder;
+        this.executionProvider = executionProvider;
+    }
+
+    static OnnxModels open(Bundle bundle, EngineOptions options) throws BundleException {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        List<OrtSession> opened = new ArrayList<>();
+        try (SessionOptions so = sessionOptions(options)) {
+            for (String graph : Bundle.GRAPHS) {
+                OrtSession session = env.createSession(bundle.file(graph).toString(), so);
+                opened.add(session);
+                List<String> problems = Bundle.signatureProblems(graph, reported(session),
+                        Bundle.Signature.of(bundle.manifest().graphs().get(graph)), "has");
+                if (!problems.isEmpty()) {
+                    throw new BundleException(Reason.SIGNATURE_MISMATCH, bundle.manifest().graphs().get(graph).file()
+                            + " differs from manifest.json: " + String.join("; ", problems));
+                }
+            }
+            String provider = options.executionProvider() == EngineOptions.ExecutionProvider.CUDA
+                    ? "CUDA:" + options.cudaDeviceId() : "CPU";
+            return new OnnxModels(env, opened.get(0), opened.get(1), opened.get(2), provider);
+        } catch (OrtException e) {
+            closeAll(opened);
+            throw new BundleException(Reason.RUNTIME_UNAVAILABLE, "ONNX Runtime cannot load the bundle: " + e.getMessage(), e);
+        } catch (BundleException | RuntimeException e) {
+            closeAll(opened);
+            throw e;
+        }
+    }
+
+    private static SessionOptions sessionOptions(EngineOptions options) throws BundleException, OrtException {
+        SessionOptions so = new SessionOptions();
+        try {
+            so.setIntraOpNumThreads(options.threads());
+            so.setInterOpNumThreads(1);
+            so.setExecutionMode(SessionOptions.ExecutionMode.SEQUENTIAL);
+            so.setOptimizationLevel(switch (options.optimizationLevel()) {
+                case NONE -> OptLevel.NO_OPT;
+                case BASIC -> OptLevel.BASIC_OPT;
+                case EXTENDED -> OptLevel.EXTENDED_OPT;
+                case ALL -> OptLevel.ALL_OPT;
+            });
+            if (options.executionProvider() == EngineOptions.ExecutionProvider.CUDA) {
+                if (!OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA)) {
+                    throw new BundleException(Reason.RUNTIME_UNAVAILABLE, "the CUDA execution provider was requested, but this "
+                            + "ONNX Runtime has none (available: " + OrtEnvironment.getAvailableProviders()
+                            + "); build with the Maven profile -Pcuda (onnxruntime_gpu) and run on a host with CUDA 12 and cuDNN 9");
+                }
+                try {
+                    so.addCUDA(options.cudaDeviceId());
+                } catch (OrtException e) {
+                    throw new BundleException(Reason.RUNTIME_UNAVAILABLE, "CUDA device " + options.cudaDeviceId()
+                            + " cannot be used: " + e.getMessage(), e);
+                }
+            }
+            return so;
+        } catch (BundleException | OrtException | RuntimeException e) {
+            so.close();
+            throw e;
+        }
+    }
+
+    /** What the runtime reports for a session, in the manifest's terms. */
+    static Bundle.Signature reported(OrtSession session) throws OrtException {
+        return new Bundle.Signature(specs(session.getInputInfo()), specs(session.getOutputInfo()));
+    }
+
+    private static Map<String, TensorSpec> specs(Map<String, NodeInfo> infos) {
+        Map<String, TensorSpec> out = new LinkedHashMap<>();
+        for (NodeInfo node : infos.values()) {
+            if (!(node.getInfo() instanceof TensorInfo t)) {
+                out.put(node.getName(), new TensorSpec(node.getName(), "non-tensor", List.of()));
+                continue;
+            }
+            long[] shape = t.getShape();
+            String[] names = t.getDimensionNames();
+            List<Object> dims = new ArrayList<>();
+            for (int i = 0; i < shape.length; i++) {
+                dims.add(names[i] != null && !names[i].isEmpty() ? names[i] : (Object) shape[i]);
+            }
+            out.put(node.getName(), new TensorSpec(node.getName(), typeName(t), dims));
+        }
+        return out;
+    }
+
+    private static String typeName(TensorInfo t) {
+        return switch (t.type) {
+            case FLOAT -> "float32";
+            case INT64 -> "int64";
+            case INT32 -> "int32";
+            case DOUBLE -> "float64";
+            case FLOAT16 -> "float16";
+            default -> t.type.name().toLowerCase();
+        };
+    }
+
+    private static void closeAll(List<OrtSession> sessions) {
+        for (OrtSession s : sessions) {
+            try {
+                s.close();
+            } catch (OrtException ignored) {
+                // already failing; the first error is the one reported
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closeAll(List.of(vision, embed, decoder));
+    }
+}
