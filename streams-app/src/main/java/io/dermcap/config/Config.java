@@ -1,7 +1,9 @@
 package io.dermcap.config;
 
 import io.dermcap.batching.BatchOptions;
+import io.dermcap.image.ImageLimits;
 import io.dermcap.metrics.MetricsOptions;
+import io.dermcap.model.EngineOptions;
 import io.dermcap.registry.AvroSerdeConfig;
 import io.dermcap.storage.AddressClass;
 import io.dermcap.storage.StorageOptions;
@@ -24,12 +26,15 @@ public final class Config {
     }
 
     /**
-     * Reads {@code file} (may be null: defaults and environment only) with {@code DERMCAP_*}
+     * Reads {@code file} (null: the file {@code DERMCAP_CONFIG} names, or none) with {@code DERMCAP_*}
      * variables of {@code env} on top, into the typed options of every package.
      *
      * @throws ConfigException naming the first key that is unknown, missing or invalid
      */
     public static DermcapConfig load(Path file, Map<String, String> env) {
+        if (file == null && env.get("DERMCAP_CONFIG") != null && !env.get("DERMCAP_CONFIG").isBlank()) {
+            file = Path.of(env.get("DERMCAP_CONFIG"));
+        }
         java.util.Set<String> known = new java.util.HashSet<>();
         ConfigKeys.all().forEach(k -> known.add(k.name()));
         ConfigSource source = ConfigSource.read(file, env, known::contains, ConfigKeys.PREFIXES, known);
@@ -76,7 +81,13 @@ public final class Config {
             throw new ConfigException(ConfigKeys.SERDE_PREFIX + "*", e.getMessage().replace("configuration ",
                     "configuration " + ConfigKeys.SERDE_PREFIX));
         }
-        return new DermcapConfig(topology, batch, http, streams, storage, serde);
+        EngineOptions engine = new EngineOptions(get(source, ConfigKeys.ENGINE_THREADS),
+                EngineOptions.OptimizationLevel.valueOf(get(source, ConfigKeys.ENGINE_OPTIMIZATION)),
+                EngineOptions.ExecutionProvider.valueOf(get(source, ConfigKeys.ENGINE_PROVIDER)),
+                get(source, ConfigKeys.ENGINE_CUDA_DEVICE));
+        ImageLimits image = new ImageLimits(get(source, ConfigKeys.IMAGE_MAX_PIXELS), storage.maxBytes());
+        return new DermcapConfig(Path.of(get(source, ConfigKeys.BUNDLE_DIR)), engine, image, topology, batch, http,
+                streams, storage, serde, get(source, ConfigKeys.LOG_LEVEL));
     }
 
     private static StorageOptions storage(ConfigSource source) {

@@ -21,7 +21,7 @@ public final class ConfigDocs {
             md.append("\n## ").append(section.title()).append("\n\n");
             header(md);
             for (Key<?> k : section.keys()) {
-                row(md, k.name(), k.defaultValue() == null ? "(required)" : k.defaultValue(), k.envName(), k.doc());
+                row(md, k.name(), k.defaultValue(), k.envName(), k.doc());
             }
         }
         md.append("\n## Kafka Streams and clients\n\n")
@@ -47,7 +47,8 @@ public final class ConfigDocs {
     }
 
     private static void row(StringBuilder md, String key, String def, String env, String doc) {
-        md.append("| `").append(key).append("` | ").append(def.isEmpty() ? "(empty)" : "`" + def + "`")
+        md.append("| `").append(key).append("` | ").append(def == null || def.startsWith("(") ? String.valueOf(def == null ? "(required)" : def)
+                        : def.isEmpty() ? "(empty)" : "`" + def + "`")
                 .append(" | `").append(env).append("` | ").append(doc.replace("|", "\\|")).append(" |\n");
     }
 }

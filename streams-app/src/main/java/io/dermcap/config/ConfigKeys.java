@@ -9,6 +9,7 @@ import static io.dermcap.config.Parsers.list;
 import static io.dermcap.config.Parsers.longValue;
 import static io.dermcap.config.Parsers.millis;
 import static io.dermcap.config.Parsers.nonBlank;
+import static io.dermcap.config.Parsers.oneOf;
 import static io.dermcap.config.Parsers.text;
 
 /** Every configuration key dermcap reads, in the order of the configuration table. */
@@ -28,6 +29,23 @@ final class ConfigKeys {
 
     static final Key<String> INSTANCE_ID = new Key<>("instance.id", "",
             "Id of this instance, recorded in every outcome event; empty: the host name", text());
+
+    static final Key<String> LOG_LEVEL = new Key<>("log.level", "INFO",
+            "Root log level (TRACE, DEBUG, INFO, WARN, ERROR); caption text and identifiers appear at DEBUG and below only",
+            oneOf("TRACE", "DEBUG", "INFO", "WARN", "ERROR"));
+
+    static final Key<String> BUNDLE_DIR = new Key<>("bundle.dir", null,
+            "Folder of the model bundle (manifest.json and the ONNX graphs)", nonBlank());
+    static final Key<Integer> ENGINE_THREADS = new Key<>("engine.threads", "0",
+            "ONNX Runtime intra-op threads per model run; 0: one per processor", integer(0, 1024));
+    static final Key<String> ENGINE_OPTIMIZATION = new Key<>("engine.optimization", "ALL",
+            "ONNX Runtime graph optimisation level: NONE, BASIC, EXTENDED, ALL", oneOf("NONE", "BASIC", "EXTENDED", "ALL"));
+    static final Key<String> ENGINE_PROVIDER = new Key<>("engine.execution.provider", "CPU",
+            "CPU, or CUDA (needs the cuda build and a GPU; never falls back silently)", oneOf("CPU", "CUDA"));
+    static final Key<Integer> ENGINE_CUDA_DEVICE = new Key<>("engine.cuda.device", "0", "GPU for CUDA", integer(0, 64));
+    static final Key<Long> IMAGE_MAX_PIXELS = new Key<>("image.max.pixels", "89478485",
+            "Largest width x height decoded, read from the header before decoding (Pillow's bomb limit)",
+            longValue(1, Long.MAX_VALUE));
 
     static final Key<String> TOPIC_REQUESTS = new Key<>("topic.requests", "image-requests",
             "Input topic of CaptionRequest records", nonBlank());
@@ -105,7 +123,9 @@ final class ConfigKeys {
             "Its type (PKCS12 or JKS)", nonBlank());
 
     static final List<Section> SECTIONS = List.of(
-            new Section("Service", List.of(INSTANCE_ID)),
+            new Section("Service", List.of(INSTANCE_ID, LOG_LEVEL)),
+            new Section("Model", List.of(BUNDLE_DIR, ENGINE_THREADS, ENGINE_OPTIMIZATION, ENGINE_PROVIDER,
+                    ENGINE_CUDA_DEVICE, IMAGE_MAX_PIXELS)),
             new Section("Topics", List.of(TOPIC_REQUESTS, TOPIC_CAPTIONS, TOPIC_FAILURES)),
             new Section("Micro-batching", List.of(BATCH_MAX_SIZE, BATCH_MAX_DELAY, BATCH_MAX_INFLIGHT,
                     BATCH_MAX_BUFFERED, BATCH_BACKPRESSURE_BLOCK, BATCH_FETCH_THREADS)),

@@ -63,6 +63,17 @@ final class Parsers {
         };
     }
 
+    static Function<String, String> oneOf(String... allowed) {
+        return s -> {
+            for (String a : allowed) {
+                if (a.equalsIgnoreCase(s)) {
+                    return a;
+                }
+            }
+            throw new IllegalArgumentException("must be one of " + String.join(", ", allowed));
+        };
+    }
+
     /** Comma-separated, blanks dropped; empty text is the empty list. */
     static Function<String, List<String>> list() {
         return s -> Arrays.stream(s.split(",")).map(String::trim).filter(x -> !x.isEmpty()).toList();

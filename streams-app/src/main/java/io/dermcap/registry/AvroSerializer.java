@@ -32,6 +32,12 @@ public class AvroSerializer<T extends IndexedRecord> implements Serializer<T> {
     private record Latest(RegisteredSchema schema, long fetchedNanos) {
     }
 
+    private record WriterKey(Class<?> type, Schema schema) {
+    }
+
+    /** Datum writers are stateless once built; building one per record would dominate small records. */
+    private static final Map<WriterKey, DatumWriter<IndexedRecord>> WRITERS = new ConcurrentHashMap<>();
+
     private SchemaRegistryClient client;
     private AvroSerdeConfig config;
     private boolean isKey;
@@ -64,21 +70,31 @@ public class AvroSerializer<T extends IndexedRecord> implements Serializer<T> {
         if (record == null) {
             return null;
         }
+        Schema schema = record.getSchema();
+        RegisteredSchema target = writerFor(topic, schema);
+        if (target.schema().equals(schema)) {
+            return encode(target.id(), record, schema);
+        }
+        return encode(target.id(), translate(record, schema, target), target.schema());
+    }
+
+    /**
+     * The schema id (and schema) that records of {@code schema} are written with on {@code topic},
+     * registering or looking it up as configured; cached after the first call, so calling it at
+     * start-up takes the registry out of the path of the first record. The version is 0 unless
+     * {@code use.latest.version} looked it up.
+     */
+    public RegisteredSchema writerFor(String topic, Schema schema) {
         if (config == null) {
             throw new IllegalStateException("AvroSerializer used before configure()");
         }
-        Schema schema = record.getSchema();
         String subject = config.subjectStrategy(isKey).subject(topic, isKey, schema);
         if (config.useLatestVersion()) {
-            RegisteredSchema target = latest(subject, schema);
-            if (target.schema().equals(schema)) {
-                return encode(target.id(), record, schema);
-            }
-            return encode(target.id(), translate(record, schema, target), target.schema());
+            return latest(subject, schema);
         }
-        int id;
         try {
-            id = config.autoRegister() ? client.register(subject, schema) : client.lookup(subject, schema);
+            int id = config.autoRegister() ? client.register(subject, schema) : client.lookup(subject, schema);
+            return new RegisteredSchema(subject, 0, id, schema);
         } catch (RegistryException e) {
             if (!config.autoRegister() && e.notFound()) {
                 throw new SerdeException(SerdeException.Kind.SCHEMA_NOT_REGISTERED, -1, "schema "
@@ -88,7 +104,6 @@ public class AvroSerializer<T extends IndexedRecord> implements Serializer<T> {
             throw SerdeException.fromRegistry(e, -1, "cannot get an id for schema " + schema.getFullName()
                     + " under subject '" + subject + "'");
         }
-        return encode(id, record, schema);
     }
 
     private RegisteredSchema latest(String subject, Schema schema) {
@@ -141,9 +156,10 @@ public class AvroSerializer<T extends IndexedRecord> implements Serializer<T> {
     }
 
     private static byte[] body(IndexedRecord record, Schema schema) {
-        DatumWriter<IndexedRecord> writer = record instanceof SpecificRecord
-                ? new SpecificDatumWriter<>(schema, SpecificData.getForClass(record.getClass()))
-                : new GenericDatumWriter<>(schema, GenericData.get());
+        DatumWriter<IndexedRecord> writer = WRITERS.computeIfAbsent(new WriterKey(record.getClass(), schema),
+                k -> record instanceof SpecificRecord
+                        ? new SpecificDatumWriter<>(schema, SpecificData.getForClass(record.getClass()))
+                        : new GenericDatumWriter<>(schema, GenericData.get()));
         ByteArrayOutputStream out = new ByteArrayOutputStream(256);
         BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(out, null);
         try {

@@ -135,6 +135,10 @@ final class OutcomeEvents implements Processor<String, Finished, String, Object>
                 s.repetitionPenalty(), s.lengthPenalty(), s.earlyStopping(), overridden);
     }
 
+    private static SourceFile sourceFile(ModelInfo.SourceFile f) {
+        return f == null ? null : new SourceFile(f.file(), f.sha256());
+    }
+
     static ModelLineage lineage(ModelInfo m) {
         List<Stage> stages = new ArrayList<>();
         for (ModelInfo.Stage s : m.stages()) {
@@ -144,8 +148,8 @@ final class OutcomeEvents implements Processor<String, Finished, String, Object>
                 .setBundleName(m.bundleName())
                 .setBundleVersion(m.bundleVersion())
                 .setRandomWeights(m.randomWeights())
-                .setCheckpoint(new SourceFile(m.checkpoint().file(), m.checkpoint().sha256()))
-                .setConfig(new SourceFile(m.config().file(), m.config().sha256()))
+                .setCheckpoint(sourceFile(m.checkpoint()))
+                .setConfig(sourceFile(m.config()))
                 .setStages(stages)
                 .setVisionWeightsId(m.visionWeightsId())
                 .setVisionWeightsSha256(m.visionWeightsSha256())

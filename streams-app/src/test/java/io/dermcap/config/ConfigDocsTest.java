@@ -30,7 +30,9 @@ class ConfigDocsTest {
         String md = ConfigDocs.markdown();
         for (Key<?> k : ConfigKeys.all()) {
             assertThat(md).contains("| `" + k.name() + "` |").contains("`" + k.envName() + "`");
-            if (!k.defaultValue().isEmpty()) {
+            if (k.defaultValue() == null) {
+                assertThat(md).contains("| `" + k.name() + "` | (required) |");
+            } else if (!k.defaultValue().isEmpty()) {
                 assertThat(md).contains("| `" + k.name() + "` | `" + k.defaultValue() + "` |");
             }
         }
@@ -43,7 +45,7 @@ class ConfigDocsTest {
                 k.parse().apply(k.defaultValue());
             }
         }
-        Properties derived = Config.load(null, Map.of("DERMCAP_KAFKA_BOOTSTRAP_SERVERS", "b:9092", "DERMCAP_SERDE_SCHEMA_REGISTRY_URL", "mock://d")).streams();
+        Properties derived = Config.load(null, Map.of("DERMCAP_KAFKA_BOOTSTRAP_SERVERS", "b:9092", "DERMCAP_SERDE_SCHEMA_REGISTRY_URL", "mock://d", "DERMCAP_BUNDLE_DIR", "/b")).streams();
         for (ConfigKeys.PassThrough d : ConfigKeys.KAFKA_DEFAULTS) {
             String key = d.key().substring(ConfigKeys.KAFKA_PREFIX.length());
             if (d.defaultValue().matches("[\\w.]+")) {

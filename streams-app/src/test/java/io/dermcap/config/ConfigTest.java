@@ -26,7 +26,7 @@ class ConfigTest {
 
     @Test
     void defaultsNeedOnlyTheBrokers() throws IOException {
-        DermcapConfig c = Config.load(file("kafka.bootstrap.servers=localhost:9092\nserde.schema.registry.url=mock://t\n"), Map.of());
+        DermcapConfig c = Config.load(file("kafka.bootstrap.servers=localhost:9092\nserde.schema.registry.url=mock://t\nbundle.dir=/opt/bundle\n"), Map.of());
         assertThat(c.topology().requestTopic()).isEqualTo("image-requests");
         assertThat(c.topology().captionTopic()).isEqualTo("captions");
         assertThat(c.topology().failureTopic()).isEqualTo("caption-failures");
@@ -50,7 +50,7 @@ class ConfigTest {
     void environmentOverridesTheFileAndReachesKafka() throws IOException {
         Path f = file("""
                 kafka.bootstrap.servers=localhost:9092
-                serde.schema.registry.url=mock://t
+                serde.schema.registry.url=mock://t\nbundle.dir=/opt/bundle
                 batch.max.size=4
                 topic.captions=from-file
                 """);
@@ -71,7 +71,7 @@ class ConfigTest {
     void exactlyOnceDerivesCommitAndTransactionTimeouts() throws IOException {
         DermcapConfig c = Config.load(file("""
                 kafka.bootstrap.servers=b:9092
-                serde.schema.registry.url=mock://t
+                serde.schema.registry.url=mock://t\nbundle.dir=/opt/bundle
                 kafka.processing.guarantee=exactly_once_v2
                 batch.backpressure.block.ms=5000
                 """), Map.of());
@@ -83,7 +83,7 @@ class ConfigTest {
 
     @Test
     void unknownKeyInFileIsNamed() throws IOException {
-        Path f = file("kafka.bootstrap.servers=b:9092\nserde.schema.registry.url=mock://t\nbatch.max.szie=8\n");
+        Path f = file("kafka.bootstrap.servers=b:9092\nserde.schema.registry.url=mock://t\nbundle.dir=/opt/bundle\nbatch.max.szie=8\n");
         assertThatThrownBy(() -> Config.load(f, Map.of()))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("batch.max.szie")
@@ -92,7 +92,7 @@ class ConfigTest {
 
     @Test
     void unknownEnvironmentVariableIsNamed() throws IOException {
-        Path f = file("kafka.bootstrap.servers=b:9092\nserde.schema.registry.url=mock://t\n");
+        Path f = file("kafka.bootstrap.servers=b:9092\nserde.schema.registry.url=mock://t\nbundle.dir=/opt/bundle\n");
         assertThatThrownBy(() -> Config.load(f, Map.of("DERMCAP_BATCH_SIZE", "3")))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("DERMCAP_BATCH_SIZE");
@@ -100,21 +100,21 @@ class ConfigTest {
 
     @Test
     void invalidValueNamesKeyValueAndOrigin() throws IOException {
-        Path f = file("kafka.bootstrap.servers=b:9092\nserde.schema.registry.url=mock://t\n");
+        Path f = file("kafka.bootstrap.servers=b:9092\nserde.schema.registry.url=mock://t\nbundle.dir=/opt/bundle\n");
         assertThatThrownBy(() -> Config.load(f, Map.of("DERMCAP_BATCH_MAX_SIZE", "zero")))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("batch.max.size")
                 .hasMessageContaining("'zero'")
                 .hasMessageContaining("DERMCAP_BATCH_MAX_SIZE")
                 .satisfies(e -> assertThat(((ConfigException) e).key()).isEqualTo("batch.max.size"));
-        Path g = file("kafka.bootstrap.servers=b:9092\nserde.schema.registry.url=mock://t\nbatch.max.size=0\n");
+        Path g = file("kafka.bootstrap.servers=b:9092\nserde.schema.registry.url=mock://t\nbundle.dir=/opt/bundle\nbatch.max.size=0\n");
         assertThatThrownBy(() -> Config.load(g, Map.of()))
                 .hasMessageContaining("batch.max.size").hasMessageContaining("between 1 and 1024");
     }
 
     @Test
     void inflightBelowBatchSizeIsRefused() throws IOException {
-        Path f = file("kafka.bootstrap.servers=b:9092\nserde.schema.registry.url=mock://t\nbatch.max.size=8\nbatch.max.inflight=4\n");
+        Path f = file("kafka.bootstrap.servers=b:9092\nserde.schema.registry.url=mock://t\nbundle.dir=/opt/bundle\nbatch.max.size=8\nbatch.max.inflight=4\n");
         assertThatThrownBy(() -> Config.load(f, Map.of()))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("batch.max.inflight");
     }
@@ -129,7 +129,7 @@ class ConfigTest {
 
     @Test
     void pollIntervalTooShortForTheBackpressureWaitIsRefused() throws IOException {
-        Path f = file("kafka.bootstrap.servers=b:9092\nserde.schema.registry.url=mock://t\nbatch.backpressure.block.ms=10000\nkafka.max.poll.interval.ms=30000\n");
+        Path f = file("kafka.bootstrap.servers=b:9092\nserde.schema.registry.url=mock://t\nbundle.dir=/opt/bundle\nbatch.backpressure.block.ms=10000\nkafka.max.poll.interval.ms=30000\n");
         assertThatThrownBy(() -> Config.load(f, Map.of()))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("kafka.max.poll.interval.ms")
@@ -138,7 +138,7 @@ class ConfigTest {
 
     @Test
     void handlersAndSerdesCannotBeOverridden() throws IOException {
-        Path f = file("kafka.bootstrap.servers=b:9092\nserde.schema.registry.url=mock://t\nkafka.deserialization.exception.handler=x.Y\n");
+        Path f = file("kafka.bootstrap.servers=b:9092\nserde.schema.registry.url=mock://t\nbundle.dir=/opt/bundle\nkafka.deserialization.exception.handler=x.Y\n");
         assertThatThrownBy(() -> Config.load(f, Map.of()))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("kafka.deserialization.exception.handler");
@@ -146,14 +146,14 @@ class ConfigTest {
 
     @Test
     void onlyTheTwoSupportedGuaranteesAreAccepted() throws IOException {
-        Path f = file("kafka.bootstrap.servers=b:9092\nserde.schema.registry.url=mock://t\nkafka.processing.guarantee=exactly_once\n");
+        Path f = file("kafka.bootstrap.servers=b:9092\nserde.schema.registry.url=mock://t\nbundle.dir=/opt/bundle\nkafka.processing.guarantee=exactly_once\n");
         assertThatThrownBy(() -> Config.load(f, Map.of()))
                 .hasMessageContaining("kafka.processing.guarantee").hasMessageContaining("exactly_once_v2");
     }
 
     @Test
     void sameTopicForInputAndOutputIsRefused() throws IOException {
-        Path f = file("kafka.bootstrap.servers=b:9092\nserde.schema.registry.url=mock://t\ntopic.captions=image-requests\n");
+        Path f = file("kafka.bootstrap.servers=b:9092\nserde.schema.registry.url=mock://t\nbundle.dir=/opt/bundle\ntopic.captions=image-requests\n");
         assertThatThrownBy(() -> Config.load(f, Map.of())).hasMessageContaining("topic.requests");
     }
 
@@ -161,7 +161,7 @@ class ConfigTest {
     void storageOptionsAreBuiltAndChecked() throws IOException {
         DermcapConfig c = Config.load(file("""
                 kafka.bootstrap.servers=b:9092
-                serde.schema.registry.url=mock://t
+                serde.schema.registry.url=mock://t\nbundle.dir=/opt/bundle
                 storage.s3.buckets=clinic-a, clinic-b
                 storage.s3.endpoint=http://127.0.0.1:9000
                 storage.s3.path.style=true
@@ -180,10 +180,10 @@ class ConfigTest {
         assertThat(s.retry().budget()).isEqualTo(Duration.ofSeconds(5));
         assertThat(s.maxBytes()).isEqualTo(32L << 20);
 
-        Path bad = file("kafka.bootstrap.servers=b:9092\nserde.schema.registry.url=mock://t\nstorage.https.address.classes=PUBLIC,INTRANET\n");
+        Path bad = file("kafka.bootstrap.servers=b:9092\nserde.schema.registry.url=mock://t\nbundle.dir=/opt/bundle\nstorage.https.address.classes=PUBLIC,INTRANET\n");
         assertThatThrownBy(() -> Config.load(bad, Map.of()))
                 .hasMessageContaining("storage.https.address.classes").hasMessageContaining("INTRANET");
-        Path half = file("kafka.bootstrap.servers=b:9092\nserde.schema.registry.url=mock://t\nstorage.s3.access.key.id=x\n");
+        Path half = file("kafka.bootstrap.servers=b:9092\nserde.schema.registry.url=mock://t\nbundle.dir=/opt/bundle\nstorage.s3.access.key.id=x\n");
         assertThatThrownBy(() -> Config.load(half, Map.of())).hasMessageContaining("storage.s3.secret.access.key");
     }
 
@@ -202,9 +202,27 @@ class ConfigTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("serde.basic.auth.user.info")
                 .satisfies(e -> assertThat(e.getMessage()).doesNotContain("topsecret"));
-        DermcapConfig ok = Config.load(file("kafka.bootstrap.servers=b:9092\nserde.schema.registry.url=mock://x\n"),
+        DermcapConfig ok = Config.load(file("kafka.bootstrap.servers=b:9092\nserde.schema.registry.url=mock://x\nbundle.dir=/b\n"),
                 Map.of("DERMCAP_SERDE_AUTO_REGISTER_SCHEMAS", "false"));
         assertThat(ok.serde()).containsEntry("schema.registry.url", "mock://x").containsEntry("auto.register.schemas", "false");
+    }
+
+    @Test
+    void modelSettingsAreTyped() throws IOException {
+        Path none = file("kafka.bootstrap.servers=b:9092\nserde.schema.registry.url=mock://t\n");
+        assertThatThrownBy(() -> Config.load(none, Map.of()))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("bundle.dir").hasMessageContaining("required");
+        DermcapConfig c = Config.load(none, Map.of("DERMCAP_BUNDLE_DIR", "/models/b1", "DERMCAP_ENGINE_THREADS", "2",
+                "DERMCAP_ENGINE_EXECUTION_PROVIDER", "cuda", "DERMCAP_IMAGE_MAX_PIXELS", "1000000",
+                "DERMCAP_STORAGE_MAX_BYTES", "1000", "DERMCAP_LOG_LEVEL", "debug"));
+        assertThat(c.bundleDir()).isEqualTo(Path.of("/models/b1"));
+        assertThat(c.engine().intraOpThreads()).isEqualTo(2);
+        assertThat(c.engine().executionProvider()).isEqualTo(io.dermcap.model.EngineOptions.ExecutionProvider.CUDA);
+        assertThat(c.imageLimits().maxPixels()).isEqualTo(1_000_000);
+        assertThat(c.imageLimits().maxBytes()).isEqualTo(1000);
+        assertThat(c.logLevel()).isEqualTo("DEBUG");
+        assertThatThrownBy(() -> Config.load(none, Map.of("DERMCAP_BUNDLE_DIR", "/b", "DERMCAP_ENGINE_EXECUTION_PROVIDER", "TPU")))
+                .hasMessageContaining("engine.execution.provider").hasMessageContaining("CPU, CUDA");
     }
 
     @Test

@@ -94,6 +94,15 @@ class AvroSerdeTest {
     }
 
     @Test
+    void primingRegistersTheSchemaSoTheFirstRecordNeedsNoRegistryCall() {
+        AvroSerde<Sample> serde = serde();
+        RegisteredSchema primed = serde.prime("primed");
+        assertThat(primed.subject()).isEqualTo("primed-value");
+        assertThat(registry.latest("primed-value").id()).isEqualTo(primed.id());
+        assertThat(ByteBuffer.wrap(serde.serializer().serialize("primed", sample()), 1, 4).getInt()).isEqualTo(primed.id());
+    }
+
+    @Test
     void keysAndRecordNameStrategiesNameTheirSubjects() {
         AvroSerde<Sample> keySerde = new AvroSerde<>(Sample.class);
         keySerde.configure(config(), true);

@@ -42,6 +42,7 @@ final class BeamSearch implements Search {
     private final boolean[] isFinished;
     private boolean improvementPossible = true;
 
+    private final LogSoftmax logSoftmax = new LogSoftmax();
     private final TopK candidates;
     private final TopK merge;
     private final float[] candidateScores;
@@ -123,16 +124,9 @@ final class BeamSearch implements Search {
         candidates.clear();
         for (int b = 0; b < rows; b++) {
             int offset = (firstRow + b) * vocab;
-            float max = Float.NEGATIVE_INFINITY;
-            for (int v = 0; v < vocab; v++) {
-                max = Math.max(max, logits.get(offset + v));
-            }
-            double sum = 0;
-            for (int v = 0; v < vocab; v++) {
-                sum += Math.exp(logits.get(offset + v) - max);
-            }
-            final float rowMax = max;
-            final float logSum = (float) Math.log(sum);
+            logSoftmax.of(logits, offset, vocab);
+            final float rowMax = logSoftmax.max;
+            final float logSum = logSoftmax.logSum;
             float beamScore = runningScores[b];
             processors.compute(logits, offset, running[b], length, x -> (x - rowMax) - logSum);
             processors.mask(logits, offset);

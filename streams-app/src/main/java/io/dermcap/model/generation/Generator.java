@@ -6,6 +6,10 @@ import io.dermcap.model.ModelException;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
 
 /**
  * One batched decoding loop for many items, each with its own settings (greedy or beam): a single
@@ -16,9 +20,15 @@ import java.util.List;
 public final class Generator {
 
     private final int eosTokenId;
+    private final ExecutorService searchPool;
 
-    public Generator(int eosTokenId) {
+    /**
+     * @param searchPool where the items' searches of one step run side by side (each reads only its
+     *                   own logits rows), while the decoder waits; null runs them one after another
+     */
+    public Generator(int eosTokenId, ExecutorService searchPool) {
         this.eosTokenId = eosTokenId;
+        this.searchPool = searchPool;
     }
 
     /** The generations in item order, and where the time went. */
@@ -34,6 +44,48 @@ public final class Generator {
      * @param rowSteps     rows summed over those calls
      */
     public record Timings(long prefillNanos, long stepNanos, long selectNanos, long searchNanos, int steps, long rowSteps) {
+    }
+
+    /** This step of every live item (rows > 0); item i reads the rows after those of the live items before it. */
+    private Continuation[] stepAll(Search[] searches, int[] rows, FloatBuffer logits) {
+        int n = searches.length;
+        Continuation[] next = new Continuation[n];
+        int[] first = new int[n];
+        int live = 0;
+        for (int i = 0, row = 0; i < n; i++) {
+            first[i] = row;
+            row += rows[i];
+            live += rows[i] > 0 ? 1 : 0;
+        }
+        if (searchPool == null || live < 2) {
+            for (int i = 0; i < n; i++) {
+                if (rows[i] > 0) {
+                    next[i] = searches[i].step(logits, first[i], rows[i]);
+                }
+            }
+            return next;
+        }
+        List<Callable<Void>> tasks = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            if (rows[i] > 0) {
+                int item = i;
+                tasks.add(() -> {
+                    next[item] = searches[item].step(logits, first[item], rows[item]);
+                    return null;
+                });
+            }
+        }
+        try {
+            for (Future<Void> f : searchPool.invokeAll(tasks)) {
+                f.get();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted during the search", e);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        }
+        return next;
     }
 
     public Outcome generate(DecoderSession lm, List<PrefillItem> items, List<GenerationSettings> settings) throws ModelException {
@@ -57,6 +109,7 @@ public final class Generator {
         long rowSteps = 0;
         while (true) {
             long s0 = System.nanoTime();
+            Continuation[] next = stepAll(searches, rows, logits);
             List<int[]> continuing = new ArrayList<>();
             int total = 0;
             int first = 0;
@@ -64,13 +117,12 @@ public final class Generator {
                 if (rows[i] == 0) {
                     continue;
                 }
-                Continuation c = searches[i].step(logits, first, rows[i]);
-                int[] source = c.sourceRows().clone();
+                int[] source = next[i].sourceRows().clone();
                 for (int j = 0; j < source.length; j++) {
                     source[j] += first;
                 }
                 continuing.add(source);
-                continuing.add(c.tokens());
+                continuing.add(next[i].tokens());
                 total += source.length;
                 first += rows[i];
                 rows[i] = source.length;

@@ -3,6 +3,8 @@ package io.dermcap.model.runtime;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The decoder's past keys and values, owned here instead of by ONNX Runtime: two buffers per
@@ -10,6 +12,7 @@ import java.nio.FloatBuffer;
  * every call so the present is fed back without a copy. A tensor {@code [rows, heads, length,
  * headDim]} sits contiguously from the start of its buffer, so a row is one block of
  * {@code heads × length × headDim} floats: rows are rearranged with block copies, in place.
+ * Buffers are kept between batches and grow when a batch needs more rows or positions.
  */
 final class KvCache {
 
@@ -44,10 +47,7 @@ final class KvCache {
             throw new IllegalArgumentException("a cache tensor of " + rowCapacity + " rows × " + lengthCapacity
                     + " positions needs " + bytes + " bytes, over 2 GiB");
         }
-        for (int t = 0; t < tensors; t++) {
-            current[t] = null;
-            spare[t] = null;
-        }
+        release();
         for (int t = 0; t < tensors; t++) {
             current[t] = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder());
             spare[t] = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder());
@@ -55,6 +55,18 @@ final class KvCache {
         stash = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder());
         this.rows = 0;
         this.length = 0;
+    }
+
+    /** Frees the buffers now (they are gigabytes for the full model). */
+    void release() {
+        for (int t = 0; t < tensors; t++) {
+            DirectMemory.free(current[t]);
+            DirectMemory.free(spare[t]);
+            current[t] = null;
+            spare[t] = null;
+        }
+        DirectMemory.free(stash);
+        stash = null;
     }
 
     int rows() {
@@ -86,49 +98,84 @@ final class KvCache {
     }
 
     /**
-     * New row {@code i} = old row {@code source[i]}, in place: a source row that a copy would
-     * overwrite before its last use is first stashed. Rows that keep their place are not touched.
+     * New row {@code i} = old row {@code source[i]}, in place, as a "parallel move": a row is
+     * overwritten only once no pending copy still reads it, so each moved row costs one block copy
+     * per tensor; only a cycle of rows (beams swapping places) goes through the stash. Rows that
+     * keep their place are not touched.
      */
     void select(int[] source) {
         int n = source.length;
         check(n, length);
+        for (int s : source) {
+            if (s < 0 || s >= rows) {
+                throw new IllegalArgumentException("row " + s + " does not exist (" + rows + " rows)");
+            }
+        }
         int block = 4 * length * rowFloatsPerPosition;
-        boolean[] overwritten = new boolean[Math.max(n, rows)];
-        for (int i = 0; i < n; i++) {
-            if (source[i] < 0 || source[i] >= rows) {
-                throw new IllegalArgumentException("row " + source[i] + " does not exist (" + rows + " rows)");
-            }
-            overwritten[i] = source[i] != i;
-        }
-        int[] stashSlot = new int[rows];
-        java.util.Arrays.fill(stashSlot, -1);
-        int stashed = 0;
-        for (int i = 0; i < n; i++) {
-            int s = source[i];
-            if (s != i && s < n && overwritten[s] && stashSlot[s] < 0) {
-                stashSlot[s] = stashed++;
-            }
-        }
+        List<Copy> plan = plan(source, rows);
+        // tensor by tensor: the stash holds one tensor's rows at a time
         for (int t = 0; t < tensors; t++) {
             ByteBuffer buf = current[t];
-            for (int s = 0; s < rows; s++) {
-                if (stashSlot[s] >= 0) {
-                    stash.put(stashSlot[s] * block, buf, s * block, block);
-                }
-            }
-            for (int i = 0; i < n; i++) {
-                int s = source[i];
-                if (s == i) {
-                    continue;
-                }
-                if (stashSlot[s] >= 0) {
-                    buf.put(i * block, stash, stashSlot[s] * block, block);
-                } else {
-                    buf.put(i * block, buf, s * block, block);
+            for (Copy c : plan) {
+                switch (c.kind()) {
+                    case ROW_TO_ROW -> buf.put(c.to() * block, buf, c.from() * block, block);
+                    case ROW_TO_STASH -> stash.put(c.to() * block, buf, c.from() * block, block);
+                    case STASH_TO_ROW -> buf.put(c.to() * block, stash, c.from() * block, block);
                 }
             }
         }
         rows = n;
+    }
+
+    enum Kind { ROW_TO_ROW, ROW_TO_STASH, STASH_TO_ROW }
+
+    /** One block copy; a stash slot has the number of the row stashed in it. */
+    record Copy(Kind kind, int from, int to) {
+    }
+
+    /** The block copies, in order, that realise {@code source} in place (see {@link #select}). */
+    static List<Copy> plan(int[] source, int oldRows) {
+        int n = source.length;
+        int[] readers = new int[Math.max(n, oldRows)];
+        boolean[] pending = new boolean[n];
+        boolean[] stashed = new boolean[Math.max(n, oldRows)];
+        int left = 0;
+        for (int i = 0; i < n; i++) {
+            if (source[i] != i) {
+                pending[i] = true;
+                readers[source[i]]++;
+                left++;
+            }
+        }
+        List<Copy> copies = new ArrayList<>();
+        while (left > 0) {
+            boolean progress = false;
+            for (int i = 0; i < n; i++) {
+                if (pending[i] && readers[i] == 0) {
+                    int s = source[i];
+                    if (stashed[s]) {
+                        copies.add(new Copy(Kind.STASH_TO_ROW, s, i));
+                    } else {
+                        copies.add(new Copy(Kind.ROW_TO_ROW, s, i));
+                        readers[s]--;
+                    }
+                    pending[i] = false;
+                    left--;
+                    progress = true;
+                }
+            }
+            if (!progress) {
+                // every pending row is still read by another pending copy (a cycle): stash one
+                int i = 0;
+                while (!pending[i]) {
+                    i++;
+                }
+                copies.add(new Copy(Kind.ROW_TO_STASH, i, i));
+                stashed[i] = true;
+                readers[i] = 0;
+            }
+        }
+        return copies;
     }
 
     private void check(int r, int len) {

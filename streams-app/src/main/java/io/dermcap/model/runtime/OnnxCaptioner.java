@@ -28,7 +28,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
  * The captioning engine on ONNX Runtime: one verified bundle, one set of sessions, one batched
@@ -48,38 +49,59 @@ public final class OnnxCaptioner implements Captioner {
     private final ModelInfo info;
     private final GenerationSettings defaults;
     private final Manifest.Model model;
-    private final ReentrantLock lock = new ReentrantLock();
+    private final EngineThread engine;
+    private final ExecutorService searchPool;
     private final Map<String, int[]> promptIds = new LinkedHashMap<>();
-    private final long loadNanos;
+    private final LoadTimings loadTimings;
 
-    private OnnxCaptioner(Bundle bundle, OnnxModels models, long loadNanos) {
+    /** Where the load went: reading and hashing the bundle, then creating and checking the sessions. */
+    public record LoadTimings(long verifyNanos, long sessionsNanos) {
+        public long totalNanos() {
+            return verifyNanos + sessionsNanos;
+        }
+    }
+
+    private OnnxCaptioner(Bundle bundle, OnnxModels models, EngineThread engine, LoadTimings loadTimings, int threads) {
         this.bundle = bundle;
+        this.engine = engine;
         this.models = models;
         this.model = bundle.manifest().model();
         this.decoder = new OrtDecoder(models, model);
-        this.generator = new Generator(model.eosTokenId());
+        this.searchPool = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "dermcap-search");
+            t.setDaemon(true);
+            return t;
+        });
+        this.generator = new Generator(model.eosTokenId(), searchPool);
         Manifest.Generation g = bundle.manifest().generation();
         this.defaults = new GenerationSettings(g.prompt(), g.numBeams(), g.maxNewTokens(), g.minNewTokens(),
                 g.noRepeatNgramSize(), g.repetitionPenalty(), g.lengthPenalty(), g.earlyStopping());
         this.info = modelInfo(bundle.manifest(), defaults, models);
-        this.loadNanos = loadNanos;
+        this.loadTimings = loadTimings;
     }
 
     /** Verifies the bundle in {@code dir} (hashes, signatures) and opens its sessions. */
     public static OnnxCaptioner load(Path dir, EngineOptions options) throws BundleException {
         long t0 = System.nanoTime();
         Bundle bundle = Bundle.load(dir);
-        OnnxModels models = OnnxModels.open(bundle, options);
-        return new OnnxCaptioner(bundle, models, System.nanoTime() - t0);
+        long t1 = System.nanoTime();
+        EngineThread engine = new EngineThread();
+        try {
+            OnnxModels models = engine.call(BundleException.class, () -> OnnxModels.open(bundle, options));
+            return new OnnxCaptioner(bundle, models, engine, new LoadTimings(t1 - t0, System.nanoTime() - t1), options.threads());
+        } catch (BundleException | RuntimeException | Error e) {
+            engine.close();
+            throw e;
+        }
     }
 
     public Bundle bundle() {
         return bundle;
     }
 
-    /** Wall time of {@link #load}: manifest, hashes, sessions. */
-    public long loadNanos() {
-        return loadNanos;
+    /** Wall time of {@link #load}: manifest and hashes, then sessions. */
+    public LoadTimings loadTimings() {
+        return loadTimings;
     }
 
     /** The preprocessing the bundle's vision encoder expects. */
@@ -142,44 +164,48 @@ public final class OnnxCaptioner implements Captioner {
         if (batch.isEmpty()) {
             return new BatchResult(List.of(), 0, new Generator.Timings(0, 0, 0, 0, 0, 0));
         }
-        lock.lock();
-        try {
-            long t0 = System.nanoTime();
-            float[][] prefixes = encode(batch);
-            long t1 = System.nanoTime();
-            List<PrefillItem> items = new ArrayList<>(batch.size());
-            List<GenerationSettings> settings = new ArrayList<>(batch.size());
-            int rows = 0;
-            int longestPrompt = 0;
-            int mostNewTokens = 0;
-            for (int i = 0; i < batch.size(); i++) {
-                GenerationSettings s = batch.get(i).settings();
-                int[] ids = promptIds(s.prompt());
-                items.add(new PrefillItem(prefixes[i], ids));
-                settings.add(s);
-                rows += s.numBeams();
-                longestPrompt = Math.max(longestPrompt, ids.length);
-                mostNewTokens = Math.max(mostNewTokens, s.maxNewTokens());
-            }
-            // every row is left-padded to the longest prompt
-            decoder.reserve(rows, model.prefixTokens() + longestPrompt + mostNewTokens);
-            Generator.Outcome outcome;
-            try {
-                outcome = generator.generate(decoder, items, settings);
-            } catch (RuntimeException e) {
-                throw new ModelException("generation failed: " + e.getMessage(), e);
-            }
-            long t2 = System.nanoTime();
-            List<Caption> captions = new ArrayList<>(batch.size());
-            for (int i = 0; i < batch.size(); i++) {
-                Generation g = outcome.generations().get(i);
-                captions.add(new Caption(tokenizer.caption(g.tokenIds(), settings.get(i).prompt()), g.tokenIds(),
-                        g.finishReason(), batch.size(), t1 - t0, t2 - t1));
-            }
-            return new BatchResult(captions, t1 - t0, outcome.timings());
-        } finally {
-            lock.unlock();
+        return onEngine(() -> captionOnEngine(batch));
+    }
+
+    /** Runs model work on the engine thread (tests drive the decoder through this too). */
+    <T> T onEngine(EngineThread.Work<T, ModelException> work) throws ModelException {
+        return engine.call(ModelException.class, work);
+    }
+
+    private BatchResult captionOnEngine(List<Request> batch) throws ModelException {
+        long t0 = System.nanoTime();
+        float[][] prefixes = encode(batch);
+        long t1 = System.nanoTime();
+        List<PrefillItem> items = new ArrayList<>(batch.size());
+        List<GenerationSettings> settings = new ArrayList<>(batch.size());
+        int rows = 0;
+        int longestPrompt = 0;
+        int mostNewTokens = 0;
+        for (int i = 0; i < batch.size(); i++) {
+            GenerationSettings s = batch.get(i).settings();
+            int[] ids = promptIds(s.prompt());
+            items.add(new PrefillItem(prefixes[i], ids));
+            settings.add(s);
+            rows += s.numBeams();
+            longestPrompt = Math.max(longestPrompt, ids.length);
+            mostNewTokens = Math.max(mostNewTokens, s.maxNewTokens());
         }
+        // every row is left-padded to the longest prompt
+        decoder.reserve(rows, model.prefixTokens() + longestPrompt + mostNewTokens);
+        Generator.Outcome outcome;
+        try {
+            outcome = generator.generate(decoder, items, settings);
+        } catch (RuntimeException e) {
+            throw new ModelException("generation failed: " + e.getMessage(), e);
+        }
+        long t2 = System.nanoTime();
+        List<Caption> captions = new ArrayList<>(batch.size());
+        for (int i = 0; i < batch.size(); i++) {
+            Generation g = outcome.generations().get(i);
+            captions.add(new Caption(tokenizer.caption(g.tokenIds(), settings.get(i).prompt()), g.tokenIds(),
+                    g.finishReason(), batch.size(), t1 - t0, t2 - t1));
+        }
+        return new BatchResult(captions, t1 - t0, outcome.timings());
     }
 
     /** The vision encoder over the batch: one {@code [P × D]} prefix per image. */
@@ -244,11 +270,15 @@ public final class OnnxCaptioner implements Captioner {
 
     @Override
     public void close() {
-        lock.lock();
         try {
-            models.close();
+            engine.call(RuntimeException.class, () -> {
+                models.close();
+                decoder.release();
+                return null;
+            });
         } finally {
-            lock.unlock();
+            engine.close();
+            searchPool.shutdownNow();
         }
     }
 }

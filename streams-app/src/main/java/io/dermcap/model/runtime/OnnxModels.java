@@ -18,6 +18,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 
 /**
  * The three ONNX Runtime sessions of a verified bundle, created once with the engine options,
@@ -39,29 +41,70 @@ final class OnnxModels implements AutoCloseable {
         this.executionProvider = executionProvider;
     }
 
+    /**
+     * Creates the sessions, the decoder (the largest graph) on a second thread while this one
+     * creates the other two, and checks each against its manifest signature.
+     */
     static OnnxModels open(Bundle bundle, EngineOptions options) throws BundleException {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
+        FutureTask<OrtSession> decoderTask = new FutureTask<>(() -> session(env, bundle, Bundle.DECODER, options));
+        new Thread(null, decoderTask, "dermcap-load-decoder", EngineThread.STACK_BYTES).start();
         List<OrtSession> opened = new ArrayList<>();
-        try (SessionOptions so = sessionOptions(options)) {
-            for (String graph : Bundle.GRAPHS) {
-                OrtSession session = env.createSession(bundle.file(graph).toString(), so);
-                opened.add(session);
-                List<String> problems = Bundle.signatureProblems(graph, reported(session),
-                        Bundle.Signature.of(bundle.manifest().graphs().get(graph)), "has");
-                if (!problems.isEmpty()) {
-                    throw new BundleException(Reason.SIGNATURE_MISMATCH, bundle.manifest().graphs().get(graph).file()
-                            + " differs from manifest.json: " + String.join("; ", problems));
-                }
-            }
+        try {
+            opened.add(session(env, bundle, Bundle.VISION_ENCODER, options));
+            opened.add(session(env, bundle, Bundle.EMBED_TOKENS, options));
+            opened.add(await(decoderTask));
             String provider = options.executionProvider() == EngineOptions.ExecutionProvider.CUDA
                     ? "CUDA:" + options.cudaDeviceId() : "CPU";
             return new OnnxModels(env, opened.get(0), opened.get(1), opened.get(2), provider);
-        } catch (OrtException e) {
+        } catch (BundleException | RuntimeException | Error e) {
             closeAll(opened);
-            throw new BundleException(Reason.RUNTIME_UNAVAILABLE, "ONNX Runtime cannot load the bundle: " + e.getMessage(), e);
-        } catch (BundleException | RuntimeException e) {
-            closeAll(opened);
+            if (opened.size() < 3) {
+                try {
+                    closeAll(List.of(await(decoderTask)));
+                } catch (BundleException | RuntimeException ignored) {
+                    // the first failure is the one reported
+                }
+            }
             throw e;
+        }
+    }
+
+    private static OrtSession session(OrtEnvironment env, Bundle bundle, String graph, EngineOptions options) throws BundleException {
+        OrtSession session = null;
+        try (SessionOptions so = sessionOptions(options)) {
+            session = env.createSession(bundle.file(graph).toString(), so);
+            List<String> problems = Bundle.signatureProblems(graph, reported(session),
+                    Bundle.Signature.of(bundle.manifest().graphs().get(graph)), "has");
+            if (!problems.isEmpty()) {
+                throw new BundleException(Reason.SIGNATURE_MISMATCH, bundle.manifest().graphs().get(graph).file()
+                        + " differs from manifest.json: " + String.join("; ", problems));
+            }
+            return session;
+        } catch (OrtException e) {
+            closeAll(session == null ? List.of() : List.of(session));
+            throw new BundleException(Reason.RUNTIME_UNAVAILABLE, "ONNX Runtime cannot load "
+                    + bundle.manifest().graphs().get(graph).file() + ": " + e.getMessage(), e);
+        } catch (BundleException | RuntimeException e) {
+            closeAll(session == null ? List.of() : List.of(session));
+            throw e;
+        }
+    }
+
+    private static OrtSession await(FutureTask<OrtSession> task) throws BundleException {
+        try {
+            return task.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BundleException(Reason.RUNTIME_UNAVAILABLE, "interrupted while loading the decoder", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof BundleException b) {
+                throw b;
+            }
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new BundleException(Reason.RUNTIME_UNAVAILABLE, "loading the decoder failed: " + e.getCause(), e.getCause());
         }
     }
 

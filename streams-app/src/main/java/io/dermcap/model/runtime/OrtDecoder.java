@@ -67,12 +67,23 @@ final class OrtDecoder implements DecoderSession {
     private final int headDim;
 
     /** Makes room for up to {@code rows} rows of up to {@code length} positions. */
-    void reserve(int rows, int length) {
-        cache.reserve(rows, length);
-        if (rows > logitsRows) {
-            logits = ByteBuffer.allocateDirect(4 * rows * vocab).order(ByteOrder.nativeOrder()).asFloatBuffer();
-            logitsRows = rows;
+    void reserve(int rows, int length) throws ModelException {
+        try {
+            cache.reserve(rows, length);
+            if (rows > logitsRows) {
+                logits = ByteBuffer.allocateDirect(4 * rows * vocab).order(ByteOrder.nativeOrder()).asFloatBuffer();
+                logitsRows = rows;
+            }
+        } catch (OutOfMemoryError e) {
+            cache.release();
+            long bytes = 2L * 2 * layers * rows * length * hidden * 4;
+            throw new ModelException(String.format("the key/value cache for %d rows × %d positions needs %.2f GB of direct memory: "
+                    + "lower the batch size or beams, or raise -XX:MaxDirectMemorySize (%s)", rows, length, bytes / 1e9, e.getMessage()), e);
         }
+    }
+
+    void release() {
+        cache.release();
     }
 
     @Override

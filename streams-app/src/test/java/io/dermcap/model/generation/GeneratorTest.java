@@ -16,6 +16,9 @@ class GeneratorTest {
     static final GenerationSettings RELEASED = new GenerationSettings("p", 4, 60, 24, 4, 1.15, 0.6, true);
     static final GenerationSettings GREEDY = new GenerationSettings("p", 1, 60, 24, 4, 1.15, 0.6, true);
 
+    /** The searches of one step run side by side here, as in the engine. */
+    private static final java.util.concurrent.ExecutorService POOL = java.util.concurrent.Executors.newFixedThreadPool(3);
+
     private final ToyModel model = new ToyModel(40);
 
     @Test
@@ -47,7 +50,7 @@ class GeneratorTest {
     void prefillsOnceExpandsBeamsAndDropsFinishedItems() throws Exception {
         ToyModel.Session session = model.new Session();
         GenerationSettings shortGreedy = new GenerationSettings("p", 1, 3, 3, 0, 1.0, 1.0, true);
-        Generator.Outcome outcome = new Generator(model.eos).generate(session, items(2), List.of(RELEASED, shortGreedy));
+        Generator.Outcome outcome = new Generator(model.eos, null).generate(session, items(2), List.of(RELEASED, shortGreedy));
         assertThat(session.prefills).isEqualTo(1);
         // step 1: 4 beams of item 0 and the greedy row; the greedy item ends after 3 tokens
         assertThat(session.rowsPerStep.get(0)).isEqualTo(5);
@@ -73,7 +76,7 @@ class GeneratorTest {
     @Test
     void noFourGramRepeatsInAnyOutput() throws Exception {
         for (int item = 0; item < 10; item++) {
-            Generation g = new Generator(model.eos).generate(model.new Session(), List.of(item(item)), List.of(RELEASED)).generations().get(0);
+            Generation g = new Generator(model.eos, null).generate(model.new Session(), List.of(item(item)), List.of(RELEASED)).generations().get(0);
             int[] t = g.tokenIds();
             java.util.Set<List<Integer>> seen = new java.util.HashSet<>();
             for (int i = 0; i + 4 <= t.length; i++) {
@@ -83,11 +86,11 @@ class GeneratorTest {
     }
 
     private Generation run(GenerationSettings s) throws Exception {
-        return new Generator(model.eos).generate(model.new Session(), List.of(item(3)), List.of(s)).generations().get(0);
+        return new Generator(model.eos, null).generate(model.new Session(), List.of(item(3)), List.of(s)).generations().get(0);
     }
 
     private void assertMatchesReference(List<GenerationSettings> settings) throws Exception {
-        List<Generation> batched = new Generator(model.eos).generate(model.new Session(), items(settings.size()), settings).generations();
+        List<Generation> batched = new Generator(model.eos, POOL).generate(model.new Session(), items(settings.size()), settings).generations();
         for (int i = 0; i < settings.size(); i++) {
             Generation expected = HfReference.generate(model, i, settings.get(i));
             assertThat(batched.get(i).tokenIds()).as("item %d %s", i, settings.get(i)).isEqualTo(expected.tokenIds());

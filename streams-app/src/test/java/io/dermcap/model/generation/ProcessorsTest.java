@@ -73,6 +73,36 @@ class ProcessorsTest {
         assertThat(HfReference.topk(s, 3)).containsExactly(5, 1, 3);
     }
 
+    @Test
+    void fastExpIsWithinAFewUlpsOfMathExp() {
+        double worst = 0;
+        for (float x = -87f; x <= 0f; x += 0.0013f) {
+            double exact = Math.exp(x);
+            worst = Math.max(worst, Math.abs(LogSoftmax.exp(x) - exact) / exact);
+        }
+        assertThat(worst).isLessThan(3e-7);
+        assertThat(LogSoftmax.exp(Float.NEGATIVE_INFINITY)).isZero();
+        assertThat(LogSoftmax.exp(0f)).isEqualTo(1f);
+    }
+
+    @Test
+    void logSoftmaxMatchesTheTwoPassDefinition() {
+        java.util.Random random = new java.util.Random(2);
+        float[] x = new float[50257];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (random.nextGaussian() * 4);
+        }
+        x[777] = 30f;
+        LogSoftmax ls = new LogSoftmax();
+        ls.of(FloatBuffer.wrap(x), 0, x.length);
+        double sum = 0;
+        for (float v : x) {
+            sum += Math.exp(v - 30f);
+        }
+        assertThat(ls.max).isEqualTo(30f);
+        assertThat((double) ls.logSum).isCloseTo(Math.log(sum), org.assertj.core.data.Offset.offset(1e-6));
+    }
+
     private static java.util.List<Integer> bans(Processors p) {
         java.util.List<Integer> out = new java.util.ArrayList<>();
         for (int i = 0; i < p.size(); i++) {

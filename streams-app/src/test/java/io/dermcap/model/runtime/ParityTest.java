@@ -86,15 +86,17 @@ class ParityTest {
         double worstRelative = 0;
         for (JsonNode c : ParityFixtures.cases()) {
             PixelTensor pixels = preprocessor.normalise(new RgbImage(224, 224, ParityFixtures.pixels(c)));
-            float[] prefix = captioner.encode(List.of(new Request(pixels, captioner.info().defaults())))[0];
+            float[] prefix = captioner.onEngine(() -> captioner.encode(List.of(new Request(pixels, captioner.info().defaults()))))[0];
             float[] expected = ParityFixtures.prefixEmbeds(c);
             assertThat(prefix).hasSize(expected.length);
             for (int i = 0; i < expected.length; i++) {
                 worstPrefix = Math.max(worstPrefix, Math.abs(prefix[i] - expected[i]));
             }
             int[] prompt = ParityFixtures.ints(ParityFixtures.INDEX.get("prompt_token_ids"));
-            captioner.decoder.reserve(1, 32 + prompt.length + 1);
-            FloatBuffer logits = captioner.decoder.prefill(List.of(new PrefillItem(prefix, prompt)));
+            FloatBuffer logits = captioner.onEngine(() -> {
+                captioner.decoder.reserve(1, 32 + prompt.length + 1);
+                return captioner.decoder.prefill(List.of(new PrefillItem(prefix, prompt)));
+            });
             JsonNode first = c.get("first_step_logits");
             for (int k = 0; k < first.get("ids").size(); k++) {
                 float actual = logits.get(first.get("ids").get(k).asInt());

@@ -1,0 +1,301 @@
+package io.dermcap.cli;
+
+import ch.qos.logback.classic.Level;
+import io.dermcap.batching.InferencePipeline;
+import io.dermcap.config.DermcapConfig;
+import io.dermcap.events.CaptionEvent;
+import io.dermcap.events.CaptionRequest;
+import io.dermcap.events.FailureEvent;
+import io.dermcap.image.ImagePreprocessor;
+import io.dermcap.metrics.OpsServer;
+import io.dermcap.metrics.ServiceMetrics;
+import io.dermcap.model.bundle.BundleException;
+import io.dermcap.model.runtime.OnnxCaptioner;
+import io.dermcap.registry.AvroSerde;
+import io.dermcap.registry.AvroSerdeConfig;
+import io.dermcap.registry.RegistryException;
+import io.dermcap.registry.SchemaRegistryClient;
+import io.dermcap.storage.StorageFetcher;
+import io.dermcap.topology.CaptionTopology;
+import io.dermcap.topology.DeadLetters;
+import io.dermcap.topology.EventSerdes;
+import io.dermcap.topology.TopologyOptions;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.apache.avro.Schema;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.streams.CloseOptions;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * {@code dermcap run}: configuration → bundle → engine → fetcher → serdes → topology →
+ * Kafka Streams, with the operations endpoint up from the first moment (live at once, ready once
+ * the bundle is loaded and the streams are RUNNING).
+ */
+public final class CaptionService implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(CaptionService.class);
+    private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+
+    private final DermcapConfig config;
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final ServiceMetrics metrics = new ServiceMetrics(registry);
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private final AtomicInteger exitCode = new AtomicInteger();
+    private final OpsServer ops;
+    private volatile String phase = "starting";
+    private volatile OnnxCaptioner captioner;
+    private volatile StorageFetcher fetcher;
+    private volatile InferencePipeline pipeline;
+    private volatile KafkaStreams streams;
+    private AutoCloseable streamsMetrics;
+    private volatile boolean closing;
+
+    private CaptionService(DermcapConfig config) {
+        this.config = config;
+        this.ops = OpsServer.start(config.http(), registry, this::liveness, this::readiness);
+    }
+
+    /** Starts everything; returns once Kafka Streams is started (not necessarily RUNNING yet). */
+    public static CaptionService start(DermcapConfig config) throws BundleException {
+        setLogLevel(config.logLevel());
+        CaptionService service = new CaptionService(config);
+        try {
+            service.startComponents();
+            return service;
+        } catch (RuntimeException | BundleException e) {
+            service.close();
+            throw e;
+        }
+    }
+
+    private void startComponents() throws BundleException {
+        TopologyOptions topology = config.topology();
+        log.info("event=starting version={} instance={} ops_port={} guarantee={}", topology.serviceVersion(),
+                topology.instanceId(), ops.port(), topology.exactlyOnce() ? "exactly_once_v2" : "at_least_once");
+        requireTopics(topology);
+
+        phase = "loading bundle";
+        captioner = OnnxCaptioner.load(config.bundleDir(), config.engine());
+        var info = captioner.info();
+        log.info("event=bundle_loaded name={} version={} random_weights={} load_ms={} provider={}", info.bundleName(),
+                info.bundleVersion(), info.randomWeights(), captioner.loadNanos() / 1_000_000,
+                info.runtime().executionProvider());
+        ImagePreprocessor preprocessor = new ImagePreprocessor(captioner.preprocessing(), config.imageLimits());
+        fetcher = new StorageFetcher(config.storage());
+        pipeline = new InferencePipeline(captioner, fetcher, preprocessor::preprocess, config.batch(), metrics);
+
+        phase = "registering schemas";
+        AvroSerdeConfig serdeConfig = AvroSerdeConfig.fromMap(config.serde());
+        SchemaRegistryClient client = SchemaRegistryClient.create(serdeConfig.registry());
+        EventSerdes serdes = new EventSerdes(new AvroSerde<>(CaptionRequest.class, client, serdeConfig, false),
+                new AvroSerde<>(CaptionEvent.class, client, serdeConfig, false),
+                new AvroSerde<>(FailureEvent.class, client, serdeConfig, false));
+        warmUp(client, serdeConfig, Map.of(topology.captionTopic(), CaptionEvent.getClassSchema(),
+                topology.failureTopic(), FailureEvent.getClassSchema()));
+
+        phase = "starting streams";
+        var props = CaptionTopology.withHandlers(config.streams(),
+                new DeadLetters(topology, info, serdes.failures().serializer()));
+        streams = new KafkaStreams(CaptionTopology.build(topology, config.batch(), serdes, captioner, pipeline, metrics), props);
+        streams.setUncaughtExceptionHandler(replaceWithBackoff());
+        streams.setStateListener((now, before) -> {
+            log.info("event=streams_state from={} to={}", before, now);
+            if (now == KafkaStreams.State.ERROR) {
+                exitCode.compareAndSet(0, 1);
+                new Thread(this::close, "dermcap-shutdown").start();
+            }
+        });
+        streamsMetrics = metrics.bind(streams);
+        streams.start();
+        phase = "streams";
+    }
+
+    /** The topics must exist: Kafka Streams does not create its source and sink topics. */
+    private void requireTopics(TopologyOptions topology) {
+        List<String> topics = List.of(topology.requestTopic(), topology.captionTopic(), topology.failureTopic());
+        Map<String, Object> admin = new StreamsConfig(config.streams()).getAdminConfigs("dermcap-startup");
+        try (Admin a = Admin.create(admin)) {
+            List<String> missing = new ArrayList<>();
+            for (var e : a.describeTopics(topics).topicNameValues().entrySet()) {
+                try {
+                    TopicDescription d = e.getValue().get(30, TimeUnit.SECONDS);
+                    log.info("event=topic_checked topic={} partitions={}", d.name(), d.partitions().size());
+                } catch (ExecutionException ex) {
+                    if (ex.getCause() instanceof UnknownTopicOrPartitionException) {
+                        missing.add(e.getKey());
+                    } else {
+                        throw new IllegalStateException("cannot describe topic " + e.getKey() + ": " + ex.getCause(), ex);
+                    }
+                }
+            }
+            if (!missing.isEmpty()) {
+                throw new IllegalStateException("missing topics " + missing + " (create them, or set topic.requests, "
+                        + "topic.captions, topic.failures)");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while checking topics", e);
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("Kafka did not answer within 30 s (kafka.bootstrap.servers="
+                    + config.streams().getProperty(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG) + ")", e);
+        }
+    }
+
+    /**
+     * Registers (or looks up) the output schemas before consuming, retrying while the registry is
+     * unreachable, so that a registry outage later does not stop the service: the ids are cached.
+     */
+    private void warmUp(SchemaRegistryClient client, AvroSerdeConfig serde, Map<String, Schema> topics) {
+        long wait = 500;
+        for (var e : topics.entrySet()) {
+            String subject = serde.subjectStrategy(false).subject(e.getKey(), false, e.getValue());
+            while (!closing) {
+                try {
+                    int id = serde.autoRegister() ? client.register(subject, e.getValue()) : client.lookup(subject, e.getValue());
+                    log.info("event=schema_ready subject={} id={}", subject, id);
+                    break;
+                } catch (RegistryException ex) {
+                    if (!ex.retryable()) {
+                        throw new IllegalStateException("the registry refused subject " + subject + ": " + ex.getMessage(), ex);
+                    }
+                    log.warn("event=registry_unavailable subject={} retry_in_ms={}", subject, wait);
+                    sleep(wait);
+                    wait = Math.min(30_000, wait * 2);
+                }
+            }
+        }
+    }
+
+    /** A failed stream thread is replaced after a growing pause, so an outage is not a tight loop. */
+    private StreamsUncaughtExceptionHandler replaceWithBackoff() {
+        AtomicInteger consecutive = new AtomicInteger();
+        AtomicLong last = new AtomicLong();
+        return e -> {
+            long now = System.nanoTime();
+            int n = now - last.getAndSet(now) > Duration.ofMinutes(5).toNanos() ? 1 : consecutive.incrementAndGet();
+            consecutive.set(n);
+            long pause = Math.min(60_000, 500L << Math.min(n - 1, 7));
+            Throwable root = e;
+            while (root.getCause() != null) {
+                root = root.getCause();
+            }
+            log.error("event=stream_thread_failed action=replace attempt={} pause_ms={} error={} cause={}", n, pause,
+                    e.getClass().getSimpleName(), root.getClass().getName());
+            sleep(pause);
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+        };
+    }
+
+    private OpsServer.Status liveness() {
+        InferencePipeline p = pipeline;
+        if (p != null && !p.healthy()) {
+            return OpsServer.Status.failing("inference thread stopped");
+        }
+        KafkaStreams s = streams;
+        if (s != null && (s.state() == KafkaStreams.State.ERROR || s.state() == KafkaStreams.State.PENDING_ERROR)) {
+            return OpsServer.Status.failing("streams " + s.state());
+        }
+        return OpsServer.Status.ok("live");
+    }
+
+    private OpsServer.Status readiness() {
+        KafkaStreams s = streams;
+        if (captioner == null || s == null) {
+            return OpsServer.Status.failing(phase);
+        }
+        if (s.state() != KafkaStreams.State.RUNNING) {
+            return OpsServer.Status.failing("streams " + s.state());
+        }
+        if (!pipeline.healthy()) {
+            return OpsServer.Status.failing("inference thread stopped");
+        }
+        return OpsServer.Status.ok("ready");
+    }
+
+    /** Active tasks (input partitions) this instance owns now; 0 before the first assignment. */
+    public int activeTasks() {
+        KafkaStreams s = streams;
+        if (s == null || s.state() != KafkaStreams.State.RUNNING) {
+            return 0;
+        }
+        return s.metadataForLocalThreads().stream().mapToInt(t -> t.activeTasks().size()).sum();
+    }
+
+    /** The port of the operations endpoint (useful with {@code http.port=0}). */
+    public int opsPort() {
+        return ops.port();
+    }
+
+    /** Blocks until the service is closed; the exit status: 0 after a requested stop, 1 after a failure. */
+    public int awaitStop() throws InterruptedException {
+        stopped.await();
+        return exitCode.get();
+    }
+
+    /** Leaves the consumer group, lets the running batch finish, releases the model. Idempotent. */
+    @Override
+    public synchronized void close() {
+        if (closing) {
+            stopped.countDown();
+            return;
+        }
+        closing = true;
+        log.info("event=stopping");
+        KafkaStreams s = streams;
+        if (s != null) {
+            s.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                    .withTimeout(CLOSE_TIMEOUT));
+        }
+        closeQuietly(streamsMetrics);
+        if (pipeline != null) {
+            pipeline.close(CLOSE_TIMEOUT);
+        }
+        closeQuietly(fetcher);
+        closeQuietly(captioner);
+        ops.close();
+        log.info("event=stopped");
+        stopped.countDown();
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        if (c == null) {
+            return;
+        }
+        try {
+            c.close();
+        } catch (Exception e) {
+            log.warn("event=close_failed component={} error={}", c.getClass().getSimpleName(), e.toString());
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void setLogLevel(String level) {
+        ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
+                .setLevel(Level.toLevel(level, Level.INFO));
+    }
+}
