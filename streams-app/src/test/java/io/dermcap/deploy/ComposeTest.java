@@ -3,6 +3,7 @@ package io.dermcap.deploy;
 import io.dermcap.config.Config;
 import io.dermcap.config.DermcapConfig;
 import io.dermcap.events.CaptionRequest;
+import io.dermcap.model.EngineOptions;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaCompatibility;
 import org.apache.avro.generic.GenericDatumReader;
@@ -157,7 +158,11 @@ class ComposeTest {
 
         List<String> ports = list(services, "dermcap", "ports").stream().map(Object::toString).toList();
         assertThat(ports).anySatisfy(p -> assertThat(p).endsWith(":" + config.http().port()));
-        assertThat(mountSource(map(services, "dermcap"), "/models/bundle").resolve("manifest.json")).isRegularFile();
+        assertThat(mountSource(map(services, "dermcap"), config.bundleDir().toString()).resolve("manifest.json"))
+                .as("the bundle dermcap loads").isRegularFile();
+        assertThat(config.engine().executionProvider()).isEqualTo(EngineOptions.ExecutionProvider.CPU);
+        assertThat(dermcapConfig(services("docker-compose.gpu.yml")).engine().executionProvider())
+                .isEqualTo(EngineOptions.ExecutionProvider.CUDA);
     }
 
     @Test

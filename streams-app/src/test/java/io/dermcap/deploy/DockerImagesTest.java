@@ -2,6 +2,7 @@ package io.dermcap.deploy;
 
 import io.dermcap.config.ConfigException;
 import io.dermcap.config.DermcapConfig;
+import io.dermcap.model.EngineOptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -119,6 +120,12 @@ class DockerImagesTest {
         for (String keyword : List.of("USER", "WORKDIR", "EXPOSE", "HEALTHCHECK", "ENTRYPOINT", "CMD")) {
             assertThat(cuda.runtime().only(keyword).arguments()).as(keyword).isEqualTo(cpu.runtime().only(keyword).arguments());
         }
+    }
+
+    @Test
+    void theCpuImageRunsTheModelOnTheCpuAndTheCudaImageOnTheGpu() {
+        assertThat(imageConfig(Dockerfile.parse(CPU)).engine().executionProvider()).isEqualTo(EngineOptions.ExecutionProvider.CPU);
+        assertThat(imageConfig(Dockerfile.parse(CUDA)).engine().executionProvider()).isEqualTo(EngineOptions.ExecutionProvider.CUDA);
     }
 
     @Test

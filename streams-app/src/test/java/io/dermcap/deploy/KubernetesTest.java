@@ -1,6 +1,7 @@
 package io.dermcap.deploy;
 
 import io.dermcap.config.DermcapConfig;
+import io.dermcap.model.EngineOptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -225,6 +226,18 @@ class KubernetesTest {
                 .anySatisfy(m -> assertThat(stateDir + "/").startsWith(m + "/"));
         assertThat(writable).as("native libraries unpack to /tmp").contains("/tmp");
 
+        // The bundle folder dermcap loads is a read-only mount of a volume that an init container fills.
+        String bundleDir = serviceConfig(resources).bundleDir().toString();
+        Map<String, Object> bundleMount = maps(list(c, "volumeMounts")).stream()
+                .filter(m -> text(m, "mountPath").equals(bundleDir)).findFirst()
+                .orElseThrow(() -> new AssertionError("bundle.dir " + bundleDir + " is not mounted"));
+        assertThat(text(bundleMount, "readOnly")).isEqualTo("true");
+        assertThat(maps(list(pod, "initContainers"))).anySatisfy(init -> assertThat(maps(list(init, "volumeMounts")))
+                .anySatisfy(m -> {
+                    assertThat(text(m, "name")).isEqualTo(text(bundleMount, "name"));
+                    assertThat(m.get("readOnly")).isNotEqualTo(true);
+                }));
+
         Map<String, Object> resourcesOf = map(c, "resources");
         for (String r : List.of("cpu", "memory")) {
             assertThat(text(resourcesOf, "requests", r)).as("Guaranteed QoS: %s request = limit", r)
@@ -279,6 +292,13 @@ class KubernetesTest {
             assertThat(Integer.parseInt(text(spec, "config", "min.insync.replicas"))).as("%s min.insync.replicas", topic)
                     .isBetween(1, replicas - 1);
         }
+    }
+
+    @Test
+    void theBaseRunsTheModelOnTheCpuAndTheGpuOverlayOnCuda() {
+        assertThat(serviceConfig(render("base")).engine().executionProvider()).isEqualTo(EngineOptions.ExecutionProvider.CPU);
+        assertThat(serviceConfig(render("overlays/gpu")).engine().executionProvider())
+                .isEqualTo(EngineOptions.ExecutionProvider.CUDA);
     }
 
     @Test
