@@ -96,7 +96,7 @@ public final class CaptionService implements AutoCloseable {
         captioner = OnnxCaptioner.load(config.bundleDir(), config.engine());
         var info = captioner.info();
         log.info("event=bundle_loaded name={} version={} random_weights={} load_ms={} provider={}", info.bundleName(),
-                info.bundleVersion(), info.randomWeights(), captioner.loadNanos() / 1_000_000,
+                info.bundleVersion(), info.randomWeights(), captioner.loadTimings().totalNanos() / 1_000_000,
                 info.runtime().executionProvider());
         ImagePreprocessor preprocessor = new ImagePreprocessor(captioner.preprocessing(), config.imageLimits());
         fetcher = new StorageFetcher(config.storage());

@@ -31,6 +31,9 @@ public final class ChildService implements AutoCloseable {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx768m", "-XX:+UseSerialGC",
+                // log exactly as in production (the test classpath's logback-test.xml would win otherwise)
+                "-Dlogback.configurationFile=" + Path.of(System.getProperty("dermcap.repo.root", ".."),
+                        "streams-app", "src", "main", "resources", "logback.xml").toAbsolutePath(),
                 "-cp", System.getProperty("java.class.path"),
                 "io.dermcap.cli.Main", "run", "--config", config.toString()));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
@@ -66,7 +69,7 @@ public final class ChildService implements AutoCloseable {
         process.waitFor(30, TimeUnit.SECONDS);
     }
 
-    /** SIGTERM and wait for a clean exit; returns the exit status. */
+    /** SIGTERM and wait for the exit; returns the exit status (143 after SIGTERM, as for any JVM). */
     public int stop() throws InterruptedException {
         process.destroy();
         if (!process.waitFor(60, TimeUnit.SECONDS)) {
