@@ -312,6 +312,61 @@ class KubernetesTest {
         assertThat(find(podSpec(render("base")), "containers")).asString().doesNotContain("nvidia.com/gpu");
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"base", "overlays/gpu"})
+    void theMemoryLimitHoldsHeapKvCacheAndOnnxRuntime(String variant) throws Exception {
+        List<Map<String, Object>> resources = render(variant);
+        Map<String, Object> c = container(resources);
+        DermcapConfig config = serviceConfig(resources);
+        long limit = bytes(text(c, "resources", "limits", "memory"));
+        int heapPercent = dockerfileOf(text(c, "image")).runtime().only("ENTRYPOINT").execForm().stream()
+                .filter(a -> a.startsWith("-XX:MaxRAMPercentage=")).map(a -> Integer.parseInt(a.substring(a.indexOf('=') + 1)))
+                .findFirst().orElseThrow();
+        long heap = limit * heapPercent / 100;
+        // The JVM reads JAVA_TOOL_OPTIONS itself; without -XX:MaxDirectMemorySize direct memory is capped at the heap size.
+        String options = environment(resources, c).getOrDefault("JAVA_TOOL_OPTIONS", "");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("-XX:MaxDirectMemorySize=(\\S+)").matcher(options);
+        long direct = m.find() ? bytes(m.group(1)) : heap;
+
+        long needed = directMemoryPerBatch(config.batch().maxSize());
+        assertThat(direct).as("direct memory for a batch of %d of the released model (%d MiB)", config.batch().maxSize(),
+                needed >> 20).isGreaterThanOrEqualTo(needed);
+        assertThat(limit - heap - direct).as("memory left outside the heap and direct buffers")
+                .isGreaterThanOrEqualTo(ONNX_RUNTIME_RESIDENT + OTHER_NATIVE);
+    }
+
+    /** ONNX Runtime's resident memory with the released 2.2 GB bundle (RECIPES.md: ~3 GB). */
+    static final long ONNX_RUNTIME_RESIDENT = 3_000_000_000L;
+    /** RocksDB, metaspace, thread stacks, Kafka client buffers. */
+    static final long OTHER_NATIVE = 512L << 20;
+
+    /**
+     * The direct buffers the engine allocates for a batch of the released model (DESIGN.md: GPT-2
+     * medium, 24 layers x 1024, 4 beams, up to 60 new tokens, 32 prefix tokens and the released
+     * prompt): past and present key/value caches, one tensor of stash, logits, pixels.
+     */
+    static long directMemoryPerBatch(int batch) throws Exception {
+        Map<?, ?> released = new com.fasterxml.jackson.databind.ObjectMapper().readValue(
+                DeployFiles.path("../shared/reference/final_captioner_gpt2-medium_VisionTransformer.json").toFile(), Map.class);
+        int prompt = new io.dermcap.model.tokenizer.Gpt2Tokenizer().encode(released.get("prompt").toString()).length;
+        long rows = (long) batch * 4;
+        long positions = ((Number) released.get("prefix_tokens")).longValue() + prompt + 60;
+        long tensor = rows * positions * 1024 * 4;
+        long cache = 2 * 2 * 24 * tensor;
+        return cache + tensor + rows * io.dermcap.model.tokenizer.Gpt2Tokenizer.VOCAB_SIZE * 4 + batch * 3L * 224 * 224 * 4;
+    }
+
+    /** A Kubernetes quantity (8Gi, 512Mi) or a JVM size (4g, 512m) in bytes. */
+    static long bytes(String quantity) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)(Gi|Mi|g|m)").matcher(quantity);
+        assertThat(m.matches()).as("size %s", quantity).isTrue();
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2)) {
+            case "Gi", "g" -> n << 30;
+            default -> n << 20;
+        };
+    }
+
     static int partitions(String topic) {
         return Integer.parseInt(text(topicSpec(topic), "partitions"));
     }
