@@ -80,6 +80,12 @@ class ServiceIT {
             for (Outcomes.Outcome o : out.all()) {
                 assertThat(registry.schemaById(o.schemaId())).isEqualTo(CaptionEvent.getClassSchema());
             }
+            // at_least_once: each finished request's buffer entry is tombstoned once a commit followed its outcome
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (!(s.liveBufferEntries(0).isEmpty() && s.liveBufferEntries(1).isEmpty())) {
+                assertThat(System.nanoTime()).as("buffer entries left after every outcome").isLessThan(deadline);
+                Thread.sleep(200);
+            }
             HttpResponse<String> metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                     URI.create("http://127.0.0.1:" + service.opsPort() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(metrics.body())

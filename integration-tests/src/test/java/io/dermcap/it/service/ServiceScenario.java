@@ -211,6 +211,34 @@ public final class ServiceScenario implements AutoCloseable {
         }
     }
 
+    /**
+     * The input offsets that have a live entry in the batcher's store, read from its changelog
+     * (partition {@code partition}): requests buffered or in flight, not yet finished.
+     */
+    public java.util.Set<Long> liveBufferEntries(int partition) {
+        String changelog = "dermcap-it-" + id + "-dermcap-buffer-changelog";
+        try (KafkaConsumer<Long, byte[]> c = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, SERVERS.bootstrapServers(),
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
+                new org.apache.kafka.common.serialization.LongDeserializer(), new ByteArrayDeserializer())) {
+            TopicPartition tp = new TopicPartition(changelog, partition);
+            c.assign(List.of(tp));
+            c.seekToBeginning(List.of(tp));
+            long end = c.endOffsets(List.of(tp)).get(tp);
+            java.util.Set<Long> live = new java.util.TreeSet<>();
+            while (c.position(tp) < end) {
+                for (ConsumerRecord<Long, byte[]> r : c.poll(Duration.ofMillis(200))) {
+                    if (r.value() != null) {
+                        live.add(r.key());
+                    } else {
+                        live.remove(r.key());
+                    }
+                }
+            }
+            return live;
+        }
+    }
+
     public SchemaRegistryClient registry() {
         return new HttpSchemaRegistryClient(RegistryClientConfig.of(SERVERS.registryUrl().toString()));
     }

@@ -1,0 +1,205 @@
+package io.dermcap.it.bench;
+
+import io.dermcap.events.CaptionEvent;
+import io.dermcap.events.CaptionRequest;
+import io.dermcap.image.ImageException;
+import io.dermcap.image.ImageLimits;
+import io.dermcap.image.ImagePreprocessor;
+import io.dermcap.it.service.Lesions;
+import io.dermcap.it.service.Outcomes;
+import io.dermcap.it.service.ServiceScenario;
+import io.dermcap.model.Caption;
+import io.dermcap.model.Captioner;
+import io.dermcap.model.EngineOptions;
+import io.dermcap.model.GenerationSettings;
+import io.dermcap.model.runtime.OnnxCaptioner;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The end-to-end benchmark (not part of the test suite: run it by name, see docs/benchmarks.md).
+ * In one JVM and one run: (1) the offline engine's captions/s on preprocessed images, batch after
+ * batch; (2) captions/s through Kafka, S3 and the registry with a backlog of requests; (3)
+ * request-to-caption latency while requests arrive at half the rate measured in (2). Same bundle,
+ * batch size, images and generation settings throughout.
+ */
+class EndToEndBenchmark {
+
+    private static final Path BUNDLE = Path.of(System.getProperty("dermcap.bench.bundle",
+            ServiceScenario.TINY_BUNDLE.toString()));
+    private static final int BATCH = Integer.getInteger("dermcap.bench.batch", 8);
+    private static final int REQUESTS = Integer.getInteger("dermcap.bench.requests", 64);
+    private static final int LATENCY_REQUESTS = Integer.getInteger("dermcap.bench.latency.requests", 48);
+    private static final long DELAY_MS = Long.getLong("dermcap.bench.delay.ms", 200);
+    private static final Duration TIMEOUT = Duration.ofMinutes(Long.getLong("dermcap.bench.timeout.minutes", 30));
+
+    @Test
+    void endToEnd() throws Exception {
+        assertThat(REQUESTS % BATCH).as("requests must be whole batches").isZero();
+        List<byte[]> images = new ArrayList<>();
+        for (int i = 0; i < REQUESTS; i++) {
+            images.add(Lesions.image(1000 + i));
+        }
+        StringBuilder report = new StringBuilder();
+        report.append(String.format("bundle %s, batch %d, %d requests, batch.max.delay.ms %d, %d processors, load %s%n",
+                BUNDLE, BATCH, REQUESTS, DELAY_MS, Runtime.getRuntime().availableProcessors(), loadAverage()));
+
+        // 1. offline engine, as `dermcap caption` runs it: the next batch is decoded and preprocessed
+        //    on a second thread while the model runs the current one
+        double offlineRate;
+        double batchSeconds;
+        try (OnnxCaptioner engine = OnnxCaptioner.load(BUNDLE, EngineOptions.DEFAULT)) {
+            ImagePreprocessor pre = new ImagePreprocessor(engine.preprocessing(), ImageLimits.DEFAULT);
+            GenerationSettings settings = engine.settingsFor(Captioner.Overrides.NONE);
+            engine.caption(preprocess(pre, settings, images.subList(0, BATCH))); // warm-up
+            ExecutorService prefetch = Executors.newSingleThreadExecutor();
+            try {
+                long t0 = System.nanoTime();
+                long modelNanos = 0;
+                int tokens = 0;
+                Future<List<Captioner.Request>> next = prefetch.submit(() -> preprocess(pre, settings, images.subList(0, BATCH)));
+                for (int i = 0; i < REQUESTS; i += BATCH) {
+                    List<Captioner.Request> batch = next.get();
+                    int from = i + BATCH;
+                    if (from < REQUESTS) {
+                        next = prefetch.submit(() -> preprocess(pre, settings, images.subList(from, from + BATCH)));
+                    }
+                    long m0 = System.nanoTime();
+                    for (Caption c : engine.caption(batch)) {
+                        tokens += c.tokenIds().length;
+                    }
+                    modelNanos += System.nanoTime() - m0;
+                }
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                offlineRate = REQUESTS / seconds;
+                batchSeconds = modelNanos / 1e9 / (REQUESTS / BATCH);
+                report.append(String.format("offline engine      %8.3f captions/s  (model %.2f s per batch of %d, %d tokens)%n",
+                        offlineRate, batchSeconds, BATCH, tokens));
+            } finally {
+                prefetch.shutdownNow();
+            }
+        }
+
+        try (ServiceScenario s = new ServiceScenario(2)) {
+            s.startInProcess("bench", Map.of(
+                    "bundle.dir", BUNDLE.toAbsolutePath().toString(),
+                    "engine.threads", "0",
+                    "batch.max.size", Integer.toString(BATCH),
+                    "batch.max.delay.ms", Long.toString(DELAY_MS)));
+            List<String> keys = new ArrayList<>();
+            for (int i = 0; i < REQUESTS; i++) {
+                String key = "bench/" + i + ".img";
+                s.putImage(key, images.get(i));
+                keys.add(key);
+            }
+            // warm-up: one full batch through the whole path
+            s.send(requests(s, keys.subList(0, BATCH), "warm"));
+            s.awaitOutcomes(o -> o.distinctKeys() >= BATCH, TIMEOUT);
+
+            // 2. throughput: a backlog of requests
+            List<CaptionRequest> backlog = requests(s, keys, "tput");
+            Instant sent = Instant.now();
+            s.send(backlog);
+            Outcomes out = s.awaitOutcomes(o -> o.distinctKeys() >= BATCH + REQUESTS, TIMEOUT);
+            List<CaptionEvent> tput = captions(out, "tput-");
+            assertThat(tput).hasSize(REQUESTS);
+            Instant last = tput.stream().map(CaptionEvent::getCaptionedAt).max(Instant::compareTo).orElseThrow();
+            double streamRate = REQUESTS / (Duration.between(sent, last).toNanos() / 1e9);
+            double meanBatch = tput.stream().mapToInt(e -> e.getRuntime().getBatchSize()).average().orElse(0);
+            // each event carries its batch's model time: summed per image it is the engine's busy time
+            double modelSeconds = tput.stream().mapToDouble(e -> (e.getTimings().getEncodeMs() + e.getTimings().getDecodeMs())
+                    / e.getRuntime().getBatchSize()).sum() / 1000;
+            double wall = Duration.between(sent, last).toNanos() / 1e9;
+            report.append(String.format("through Kafka+S3+registry %8.3f captions/s  (mean model batch %.1f, model %.2f s per batch,"
+                    + " engine busy %.0f%% of %.1f s)%n", streamRate, meanBatch, modelSeconds / (REQUESTS / (double) BATCH),
+                    100 * modelSeconds / wall, wall));
+            report.append(String.format("ratio streaming / offline  %.3f  (target >= 0.95)%n", streamRate / offlineRate));
+
+            // 3. latency at half the sustainable rate
+            double rate = streamRate / 2;
+            long gapNanos = (long) (1e9 / rate);
+            List<CaptionRequest> paced = requests(s, keys.subList(0, Math.min(LATENCY_REQUESTS, keys.size())), "lat");
+            while (paced.size() < LATENCY_REQUESTS) {
+                paced.addAll(requests(s, keys.subList(0, Math.min(LATENCY_REQUESTS - paced.size(), keys.size())),
+                        "lat" + paced.size()));
+            }
+            long next = System.nanoTime();
+            for (CaptionRequest r : paced) {
+                long wait = next - System.nanoTime();
+                if (wait > 0) {
+                    Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                }
+                r.setRequestedAt(Instant.now().truncatedTo(ChronoUnit.MILLIS));
+                s.send(List.of(r));
+                next += gapNanos;
+            }
+            out = s.awaitOutcomes(o -> o.distinctKeys() >= BATCH + REQUESTS + LATENCY_REQUESTS, TIMEOUT);
+            long[] latencies = captions(out, "lat").stream()
+                    .mapToLong(e -> Duration.between(e.getRequestedAt(), e.getCaptionedAt()).toMillis()).sorted().toArray();
+            assertThat(latencies).hasSize(LATENCY_REQUESTS);
+            double latBatch = captions(out, "lat").stream().mapToInt(e -> e.getRuntime().getBatchSize()).average().orElse(0);
+            long p50 = percentile(latencies, 50);
+            long p99 = percentile(latencies, 99);
+            double bound = DELAY_MS + 1.5 * batchSeconds * 1000;
+            report.append(String.format("latency at %.3f requests/s (half): p50 %d ms, p99 %d ms, max %d ms (mean model batch %.1f)%n",
+                    rate, p50, p99, latencies[latencies.length - 1], latBatch));
+            report.append(String.format("p99 bound batch.max.delay.ms + 1.5 x batch time = %.0f ms: %s%n",
+                    bound, p99 <= bound ? "met" : "MISSED"));
+            assertThat(out.failures()).isEmpty();
+        }
+        System.out.println("\n=== dermcap end-to-end benchmark ===\n" + report);
+        Path file = Path.of("target", "bench-e2e-" + BUNDLE.getFileName() + ".txt");
+        Files.writeString(file, report.toString());
+    }
+
+    private static List<Captioner.Request> preprocess(ImagePreprocessor pre, GenerationSettings settings,
+                                                     List<byte[]> images) throws ImageException {
+        List<Captioner.Request> out = new ArrayList<>();
+        for (byte[] img : images) {
+            out.add(new Captioner.Request(pre.preprocess(img), settings));
+        }
+        return out;
+    }
+
+    private static List<CaptionRequest> requests(ServiceScenario s, List<String> keys, String prefix) {
+        List<CaptionRequest> out = new ArrayList<>();
+        for (int i = 0; i < keys.size(); i++) {
+            out.add(ServiceScenario.request(prefix + "-" + i, s.uri(keys.get(i))));
+        }
+        return out;
+    }
+
+    private static List<CaptionEvent> captions(Outcomes out, String prefix) {
+        return out.captions().stream().filter(e -> e.getRequestId().startsWith(prefix)).toList();
+    }
+
+    /** Nearest-rank percentile. */
+    private static long percentile(long[] sorted, int p) {
+        int rank = (int) Math.ceil(p / 100.0 * sorted.length);
+        return sorted[Math.max(0, rank - 1)];
+    }
+
+    private static String loadAverage() {
+        try {
+            return Arrays.toString(Files.readString(Path.of("/proc/loadavg")).trim().split(" ", 4)).replace(",", "")
+                    .substring(0, 20);
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+}
