@@ -17,6 +17,8 @@ import java.util.stream.Stream;
 /**
  * The repository's files as the deployment tests read them: paths from the repository root,
  * YAML documents as plain maps and lists, and navigation that names the missing path.
+ * SnakeYAML is on the classpath already (kafka_2.13 → jackson-dataformat-yaml, runtime scope);
+ * declaring it with test scope would take it out of the service's jar.
  */
 final class DeployFiles {
 
