@@ -111,10 +111,16 @@ public final class InferencePipeline implements AutoCloseable {
                 () -> capacity - availablePermits());
     }
 
-    /** Takes up to {@code wanted} permits without waiting; returns how many it got. */
-    public int tryAcquire(int wanted) {
+    /**
+     * Takes up to {@code wanted} permits without waiting, but none unless at least {@code atLeast}
+     * are free; returns how many it got.
+     */
+    public int tryAcquire(int wanted, int atLeast) {
         lock.lock();
         try {
+            if (available < atLeast) {
+                return 0;
+            }
             int got = Math.min(wanted, available);
             available -= got;
             return got;
@@ -137,18 +143,18 @@ public final class InferencePipeline implements AutoCloseable {
         }
     }
 
-    /** Waits until a permit is free or {@code max} has passed; true if one is free. */
-    public boolean awaitCapacity(Duration max) throws InterruptedException {
+    /** Waits until {@code permits} permits are free or {@code max} has passed; true if they are. */
+    public boolean awaitCapacity(int permits, Duration max) throws InterruptedException {
         long nanos = max.toNanos();
         lock.lock();
         try {
-            while (available == 0 && !closed) {
+            while (available < permits && !closed) {
                 if (nanos <= 0) {
                     return false;
                 }
                 nanos = permitsFreed.awaitNanos(nanos);
             }
-            return available > 0;
+            return available >= permits;
         } finally {
             lock.unlock();
         }
@@ -246,18 +252,19 @@ public final class InferencePipeline implements AutoCloseable {
         };
     }
 
+    /** A job that failed before reaching the model: its outcome, and its permit back. */
     private void fail(Job job, Ticket ticket, Consumer<Completion> sink, ErrorCode code, String message,
                       boolean retryable, int attempts) {
-        complete(ticket, sink, new Completion(job.id(), new JobOutcome.Failed(code, message, retryable, attempts)));
-    }
-
-    private void complete(Ticket ticket, Consumer<Completion> sink, Completion completion) {
         try {
-            if (!ticket.cancelled()) {
-                sink.accept(completion);
-            }
+            deliver(ticket, sink, new Completion(job.id(), new JobOutcome.Failed(code, message, retryable, attempts)));
         } finally {
             release(1);
+        }
+    }
+
+    private static void deliver(Ticket ticket, Consumer<Completion> sink, Completion completion) {
+        if (!ticket.cancelled()) {
+            sink.accept(completion);
         }
     }
 
@@ -307,13 +314,12 @@ public final class InferencePipeline implements AutoCloseable {
 
     private void run(List<Prepared> candidates) {
         List<Prepared> batch = new ArrayList<>(candidates.size());
-        for (Prepared p : candidates) {
-            if (p.ticket().cancelled()) {
-                release(1);
-            } else {
+        candidates.forEach(p -> {
+            if (!p.ticket().cancelled()) {
                 batch.add(p);
             }
-        }
+        });
+        release(candidates.size() - batch.size());
         if (batch.isEmpty()) {
             return;
         }
@@ -321,33 +327,39 @@ public final class InferencePipeline implements AutoCloseable {
         batch.forEach(p -> requests.add(new Captioner.Request(p.pixels(), p.settings())));
         long startMillis = System.currentTimeMillis();
         long t0 = System.nanoTime();
-        List<Caption> captions;
+        List<JobOutcome> outcomes = new ArrayList<>(batch.size());
+        Error died = null;
         try {
-            captions = captioner.caption(requests);
+            List<Caption> captions = captioner.caption(requests);
             if (captions.size() != batch.size()) {
                 throw new ModelException("the engine returned " + captions.size() + " captions for " + batch.size() + " images");
             }
-        } catch (ModelException | RuntimeException e) {
+            metrics.modelBatch(batch.size(), System.nanoTime() - t0);
+            for (int i = 0; i < batch.size(); i++) {
+                Prepared p = batch.get(i);
+                outcomes.add(new JobOutcome.Captioned(captions.get(i), p.settings(), p.sha256(), p.imageBytes(),
+                        p.fetchAttempts(), p.fetchNanos(), p.preprocessNanos(), startMillis));
+            }
+        } catch (ModelException | RuntimeException | Error e) {
             log.warn("event=model_batch_failed size={} error={}", batch.size(), e.toString());
             String message = "the model failed on a batch of " + batch.size() + ": " + e.getMessage();
-            for (Prepared p : batch) {
-                fail(p.job(), p.ticket(), p.sink(), ErrorCode.MODEL_ERROR, message, true, p.fetchAttempts());
+            outcomes.clear();
+            batch.forEach(p -> outcomes.add(new JobOutcome.Failed(ErrorCode.MODEL_ERROR, message, true, p.fetchAttempts())));
+            if (e instanceof Error error) {
+                died = error;
             }
-            return;
-        } catch (Error e) {
-            for (Prepared p : batch) {
-                fail(p.job(), p.ticket(), p.sink(), ErrorCode.MODEL_ERROR, "the model run died: " + e, true,
-                        p.fetchAttempts());
-            }
-            throw e;
         }
-        metrics.modelBatch(batch.size(), System.nanoTime() - t0);
-        for (int i = 0; i < batch.size(); i++) {
-            Prepared p = batch.get(i);
-            Caption c = captions.get(i);
-            complete(p.ticket(), p.sink(), new Completion(p.job().id(), new JobOutcome.Captioned(c, p.settings(),
-                    p.sha256(), p.imageBytes(), p.fetchAttempts(), p.fetchNanos(),
-                    p.preprocessNanos(), startMillis)));
+        try {
+            for (int i = 0; i < batch.size(); i++) {
+                Prepared p = batch.get(i);
+                deliver(p.ticket(), p.sink(), new Completion(p.job().id(), outcomes.get(i)));
+            }
+        } finally {
+            // the whole batch's permits at once, so a waiting batcher can submit a full flush
+            release(batch.size());
+        }
+        if (died != null) {
+            throw died;
         }
     }
 

@@ -151,7 +151,7 @@ public final class MicroBatcher implements Processor<String, PendingRequest, Str
                 return;
             }
             try {
-                pipeline.awaitCapacity(Duration.ofNanos(left));
+                pipeline.awaitCapacity(options.maxSize(), Duration.ofNanos(left));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
@@ -167,7 +167,10 @@ public final class MicroBatcher implements Processor<String, PendingRequest, Str
             if (!full && !old) {
                 return;
             }
-            int permits = pipeline.tryAcquire(Math.min(options.maxSize(), waiting.size()));
+            // a full flush waits for room for all of it (the engine frees a batch at a time);
+            // a flush by age takes whatever room there is
+            int wanted = Math.min(options.maxSize(), waiting.size());
+            int permits = pipeline.tryAcquire(wanted, old ? 1 : wanted);
             if (permits == 0) {
                 return;
             }

@@ -11,9 +11,10 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /** {@code dermcap run --config FILE}: the service. */
-@Command(name = "run", mixinStandardHelpOptions = true,
-        description = {"Consume image-reference events, caption the images in micro-batches and publish caption",
-                "and failure events. Runs until SIGTERM/SIGINT. Every setting: docs/configuration.md."})
+@Command(name = "run", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = {"Consume image-reference events, caption the images in micro-batches and",
+                "publish caption and failure events. Runs until SIGTERM or SIGINT.",
+                "Every setting: docs/configuration.md."})
 final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--config", paramLabel = "FILE",

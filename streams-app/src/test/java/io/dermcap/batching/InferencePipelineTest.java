@@ -49,7 +49,7 @@ class InferencePipelineTest {
     }
 
     private InferencePipeline.Ticket submit(List<InferencePipeline.Job> jobs) {
-        assertThat(pipeline.tryAcquire(jobs.size())).isEqualTo(jobs.size());
+        assertThat(pipeline.tryAcquire(jobs.size(), jobs.size())).isEqualTo(jobs.size());
         return pipeline.submit(jobs, done::add);
     }
 
@@ -123,12 +123,14 @@ class InferencePipelineTest {
 
     @Test
     void capacityIsBounded() throws InterruptedException {
-        assertThat(pipeline.tryAcquire(30)).isEqualTo(24);
-        assertThat(pipeline.tryAcquire(1)).isZero();
-        assertThat(pipeline.awaitCapacity(Duration.ofMillis(50))).isFalse();
+        assertThat(pipeline.tryAcquire(30, 1)).isEqualTo(24);
+        assertThat(pipeline.tryAcquire(1, 1)).isZero();
+        assertThat(pipeline.awaitCapacity(1, Duration.ofMillis(50))).isFalse();
         pipeline.release(3);
-        assertThat(pipeline.awaitCapacity(Duration.ofMillis(50))).isTrue();
-        assertThat(pipeline.tryAcquire(8)).isEqualTo(3);
+        assertThat(pipeline.awaitCapacity(1, Duration.ofMillis(50))).isTrue();
+        assertThat(pipeline.awaitCapacity(8, Duration.ofMillis(50))).isFalse();
+        assertThat(pipeline.tryAcquire(8, 8)).as("all or nothing for a full flush").isZero();
+        assertThat(pipeline.tryAcquire(8, 1)).as("what there is for a flush by age").isEqualTo(3);
     }
 
     @Test
