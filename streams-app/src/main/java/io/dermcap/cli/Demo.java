@@ -80,7 +80,7 @@ public final class Demo {
      * @param bucket           the bucket the images go to (created when missing)
      * @param registryUrl      the schema registry URL ({@code mock://...} is in-process)
      * @param timeout          longest wait for all outcomes once the requests are published
-     * @param overrides        service settings (docs/configuration.md keys) applied last
+     * @param overrides        service settings (README.md, Configuration keys) applied last
      */
     public record Settings(int requests, Path bundle, boolean keepRunning, Duration timeout, String bootstrapServers,
                            ExternalS3 s3, String bucket, String registryUrl, Map<String, String> overrides, long seed, int httpPort,

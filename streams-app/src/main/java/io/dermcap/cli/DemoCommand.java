@@ -68,7 +68,7 @@ final class DemoCommand implements Callable<Integer> {
     String registryUrl;
 
     @Option(names = "--set", paramLabel = "KEY=VALUE",
-            description = "a service setting (docs/configuration.md), e.g. --set batch.max.size=4 --set kafka.security.protocol=SASL_SSL")
+            description = "a service setting (README.md, Configuration), e.g. --set batch.max.size=4 --set kafka.security.protocol=SASL_SSL")
     Map<String, String> overrides = new LinkedHashMap<>();
 
     @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "seed of the synthetic images (default ${DEFAULT-VALUE})")

@@ -14,7 +14,7 @@ import java.util.concurrent.Callable;
 @Command(name = "run", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = {"Consume image-reference events, caption the images in micro-batches and",
                 "publish caption and failure events. Runs until SIGTERM or SIGINT.",
-                "Every setting: docs/configuration.md."})
+                "Every setting: README.md, Configuration."})
 final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--config", paramLabel = "FILE",

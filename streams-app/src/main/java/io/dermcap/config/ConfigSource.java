@@ -63,14 +63,14 @@ final class ConfigSource {
                 key = prefixedKey(var, prefixes);
             }
             if (key == null) {
-                throw new ConfigException(var, "is not a dermcap setting (see docs/configuration.md)");
+                throw new ConfigException(var, "is not a dermcap setting (see README.md, Configuration)");
             }
             source.values.put(key, new Value(e.getValue().trim(), "environment " + var));
         }
         for (String key : source.values.keySet()) {
             if (!knownKey.test(key) && prefixes.stream().noneMatch(key::startsWith)) {
                 throw new ConfigException(key, "unknown key (from " + source.values.get(key).origin()
-                        + "; see docs/configuration.md)");
+                        + "; see README.md, Configuration)");
             }
         }
         return source;

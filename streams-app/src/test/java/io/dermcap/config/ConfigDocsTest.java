@@ -12,17 +12,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class ConfigDocsTest {
 
-    private static final Path DOC = Path.of(System.getProperty("dermcap.repo.root", ".."), "docs", "configuration.md");
+    private static final Path README = Path.of(System.getProperty("dermcap.repo.root", ".."), "README.md");
 
     @Test
-    void committedTableIsTheGeneratedOne() throws IOException {
+    void readmeSectionIsTheGeneratedOne() throws IOException {
+        String readme = Files.readString(README);
+        int begin = readme.indexOf(ConfigDocs.BEGIN);
+        int end = readme.indexOf(ConfigDocs.END);
+        assertThat(begin).as("README.md lacks the configuration markers").isNotNegative().isLessThan(end);
+        String committed = readme.substring(begin + ConfigDocs.BEGIN.length(), end);
         String generated = ConfigDocs.markdown();
         if (Boolean.getBoolean("dermcap.docs.write")) {
-            Files.createDirectories(DOC.getParent());
-            Files.writeString(DOC, generated);
+            Files.writeString(README, readme.substring(0, begin + ConfigDocs.BEGIN.length()) + generated + readme.substring(end));
+            committed = generated;
         }
-        assertThat(DOC).exists();
-        assertThat(Files.readString(DOC)).as("docs/configuration.md is out of date; regenerate it").isEqualTo(generated);
+        assertThat(committed).as("README.md's configuration section is out of date; regenerate it").isEqualTo(generated);
     }
 
     @Test
