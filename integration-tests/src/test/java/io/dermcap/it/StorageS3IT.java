@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -51,16 +49,13 @@ class StorageS3IT {
         return options(new StorageOptions.RetryPolicy(3, Duration.ofMillis(50), Duration.ofMillis(200), Duration.ofSeconds(10)));
     }
 
-    private static String sha256(byte[] bytes) throws Exception {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    }
 
     @Test
     void fetchesObjectsWithTheirSha256() throws Exception {
         try (StorageFetcher fetcher = new StorageFetcher(quickRetries())) {
-            FetchedObject object = fetcher.fetch("s3://" + BUCKET + "/scans/a.jpg", sha256(IMAGE));
+            FetchedObject object = fetcher.fetch("s3://" + BUCKET + "/scans/a.jpg", StorageFetcher.sha256(IMAGE));
             assertThat(object.bytes()).isEqualTo(IMAGE);
-            assertThat(object.sha256()).isEqualTo(sha256(IMAGE));
+            assertThat(object.sha256()).isEqualTo(StorageFetcher.sha256(IMAGE));
             assertThat(object.attempts()).isEqualTo(1);
             // keys are literal: non-ASCII and percent signs reach the store unchanged
             assertThat(fetcher.fetch("s3://" + BUCKET + "/scans/ü-%2e%2e.jpg", null).bytes()).isEqualTo(IMAGE);

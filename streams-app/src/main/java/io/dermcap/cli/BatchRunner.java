@@ -9,12 +9,10 @@ import io.dermcap.model.GenerationSettings;
 import io.dermcap.model.ModelException;
 import io.dermcap.model.generation.Generator;
 import io.dermcap.model.runtime.OnnxCaptioner;
+import io.dermcap.storage.StorageFetcher;
 
 import java.io.IOException;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -124,7 +122,7 @@ final class BatchRunner implements AutoCloseable {
             return new Prepared(input, null, null, "UNREADABLE", "cannot read: " + e.getMessage(), System.nanoTime() - t0, 0);
         }
         long t1 = System.nanoTime();
-        String sha = sha256(bytes);
+        String sha = StorageFetcher.sha256(bytes);
         try {
             PixelTensor pixels = preprocessor.preprocess(bytes);
             return new Prepared(input, sha, pixels, null, null, t1 - t0, System.nanoTime() - t1);
@@ -146,13 +144,6 @@ final class BatchRunner implements AutoCloseable {
         }
     }
 
-    static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     @Override
     public void close() {

@@ -18,6 +18,7 @@ import io.dermcap.model.ModelInfo;
 import io.dermcap.model.bundle.BundleException;
 import io.dermcap.registry.AvroSerde;
 import io.dermcap.registry.MockSchemaRegistry;
+import io.dermcap.storage.StorageFetcher;
 import io.dermcap.storage.StorageOptions;
 import io.dermcap.topology.TopologyOptions;
 import org.apache.kafka.clients.admin.Admin;
@@ -349,7 +350,7 @@ public final class Demo {
             SyntheticLesions.Image image = SyntheticLesions.generate(settings.seed() + i);
             String key = prefix + String.format(Locale.ROOT, "lesion-%03d.%s", i, image.format().extension());
             String uri = bucket.put(key, image.bytes(), image.format().contentType());
-            uploads.add(new Upload(String.format(Locale.ROOT, "demo-%s-%03d", run, i), uri, BatchRunner.sha256(image.bytes()),
+            uploads.add(new Upload(String.format(Locale.ROOT, "demo-%s-%03d", run, i), uri, StorageFetcher.sha256(image.bytes()),
                     image.describe()));
             bytes += image.bytes().length;
             formats.merge(image.format(), 1, Integer::sum);

@@ -133,7 +133,8 @@ public final class StorageFetcher implements ObjectFetcher {
         }
     }
 
-    static String sha256(byte[] bytes) {
+    /** The lower-case hex sha256 of {@code bytes}, as requests, events and manifests carry it. */
+    public static String sha256(byte[] bytes) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
         } catch (NoSuchAlgorithmException e) {

@@ -9,11 +9,9 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -45,9 +43,6 @@ class StorageFetcherTest {
         return new StorageFetcher(options, InetAddress::getAllByName, waits::add);
     }
 
-    private static String sha256(byte[] bytes) throws Exception {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    }
 
     @Test
     void transientStatusesAreRetriedWithJitteredBackoffUntilTheObjectComes() throws Exception {
@@ -59,9 +54,9 @@ class StorageFetcherTest {
                 ScriptedServer.ok(out, IMAGE);
             }
         })) {
-            FetchedObject object = fetcher(local()).fetch(server.url("/a/x.png?v=1"), sha256(IMAGE).toUpperCase());
+            FetchedObject object = fetcher(local()).fetch(server.url("/a/x.png?v=1"), StorageFetcher.sha256(IMAGE).toUpperCase());
             assertThat(object.bytes()).isEqualTo(IMAGE);
-            assertThat(object.sha256()).isEqualTo(sha256(IMAGE));
+            assertThat(object.sha256()).isEqualTo(StorageFetcher.sha256(IMAGE));
             assertThat(object.attempts()).isEqualTo(3);
             assertThat(waits).hasSize(2);
             assertThat(waits.get(0)).isBetween(Duration.ZERO, Duration.ofMillis(100));
@@ -302,7 +297,7 @@ class StorageFetcherTest {
         Files.write(root.resolve("big.png"), new byte[2048]);
         StorageFetcher fetcher = fetcher(local().toBuilder().fileRoot(root).build());
 
-        FetchedObject object = fetcher.fetch(root.resolve("x.png").toUri().toString(), sha256(IMAGE));
+        FetchedObject object = fetcher.fetch(root.resolve("x.png").toUri().toString(), StorageFetcher.sha256(IMAGE));
         assertThat(object.bytes()).isEqualTo(IMAGE);
         assertThat(object.attempts()).isEqualTo(1);
         assertThat(fetcher.fetch("file://" + root + "/sub/inside.png", null).bytes()).isEqualTo(IMAGE);

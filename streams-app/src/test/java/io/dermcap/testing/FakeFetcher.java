@@ -3,11 +3,9 @@ package io.dermcap.testing;
 import io.dermcap.storage.FetchException;
 import io.dermcap.storage.FetchedObject;
 import io.dermcap.storage.ObjectFetcher;
+import io.dermcap.storage.StorageFetcher;
 
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -23,7 +21,7 @@ public final class FakeFetcher implements ObjectFetcher {
     public String put(String uri, int tag) {
         byte[] bytes = ("img:" + tag).getBytes(StandardCharsets.US_ASCII);
         objects.put(uri, bytes);
-        return sha256(bytes);
+        return StorageFetcher.sha256(bytes);
     }
 
     public void putRaw(String uri, byte[] bytes) {
@@ -58,7 +56,7 @@ public final class FakeFetcher implements ObjectFetcher {
         if (bytes == null) {
             throw new FetchException(FetchException.Reason.OBJECT_MISSING, false, 1, "no such object: " + uri, null);
         }
-        String sha = sha256(bytes);
+        String sha = StorageFetcher.sha256(bytes);
         if (expectedSha256 != null && !expectedSha256.equals(sha)) {
             throw new FetchException(FetchException.Reason.INTEGRITY_MISMATCH, false, 1,
                     "sha256 " + sha + " differs from expected " + expectedSha256, null);
@@ -66,13 +64,6 @@ public final class FakeFetcher implements ObjectFetcher {
         return new FetchedObject(uri, bytes, sha, 1, 3_000_000);
     }
 
-    public static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     @Override
     public void close() {

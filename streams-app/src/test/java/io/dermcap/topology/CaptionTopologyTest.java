@@ -9,6 +9,7 @@ import io.dermcap.events.FinishReason;
 import io.dermcap.events.GenerationOverrides;
 import io.dermcap.events.Passthrough;
 import io.dermcap.storage.FetchException;
+import io.dermcap.storage.StorageFetcher;
 import io.dermcap.testing.FakeCaptioner;
 import io.dermcap.testing.FakeFetcher;
 import org.apache.kafka.streams.KeyValue;
@@ -56,7 +57,7 @@ class CaptionTopologyTest {
             assertThat(e.getTokenIds()).containsExactly(i, 11, 12);
             assertThat(e.getTokenCount()).isEqualTo(3);
             assertThat(e.getFinishReason()).isEqualTo(FinishReason.EOS);
-            assertThat(e.getImageSha256()).isEqualTo(FakeFetcher.sha256(("img:" + i).getBytes(StandardCharsets.US_ASCII)));
+            assertThat(e.getImageSha256()).isEqualTo(StorageFetcher.sha256(("img:" + i).getBytes(StandardCharsets.US_ASCII)));
             assertThat(e.getIds().getStudyInstanceUid()).endsWith("." + kv.key);
             assertThat(e.getIds().getCorrelation()).containsEntry("order", "ORD-" + kv.key);
             assertThat(e.getModel().getBundleVersion()).isEqualTo("2025.08.30-test");

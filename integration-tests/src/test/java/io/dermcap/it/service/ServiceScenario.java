@@ -12,6 +12,7 @@ import io.dermcap.registry.HttpSchemaRegistryClient;
 import io.dermcap.registry.RegistryClientConfig;
 import io.dermcap.registry.SchemaRegistryClient;
 import io.dermcap.registry.WireFormat;
+import io.dermcap.storage.StorageFetcher;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -33,12 +34,10 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -173,7 +172,7 @@ public final class ServiceScenario implements AutoCloseable {
 
     public String putImage(String key, byte[] bytes) {
         SERVERS.s3().put(bucket, key, bytes);
-        return sha256(bytes);
+        return StorageFetcher.sha256(bytes);
     }
 
     public String uri(String key) {
@@ -339,13 +338,6 @@ public final class ServiceScenario implements AutoCloseable {
         }
     }
 
-    public static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     @Override
     public void close() throws Exception {

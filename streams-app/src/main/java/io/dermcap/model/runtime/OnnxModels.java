@@ -114,6 +114,10 @@ final class OnnxModels implements AutoCloseable {
             so.setIntraOpNumThreads(options.threads());
             so.setInterOpNumThreads(1);
             so.setExecutionMode(SessionOptions.ExecutionMode.SEQUENTIAL);
+            // ORT's workers otherwise spin between operators, taking the cores from the beam search,
+            // the cache moves and the fetch/decode threads that run between decoder calls: without
+            // spinning the full-size bundle captioned 11 % faster on 2 cores, offline and streaming.
+            so.addConfigEntry("session.intra_op.allow_spinning", "0");
             if (!options.prepackWeights()) {
                 so.addConfigEntry("session.disable_prepacking", "1");
             }
