@@ -4,6 +4,7 @@ import io.dermcap.config.Config;
 import io.dermcap.config.DermcapConfig;
 import io.dermcap.events.CaptionRequest;
 import io.dermcap.model.EngineOptions;
+import io.dermcap.storage.StorageFetcher;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaCompatibility;
 import org.apache.avro.generic.GenericDatumReader;
@@ -14,10 +15,8 @@ import org.junit.jupiter.api.Test;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -215,7 +214,7 @@ class ComposeTest {
                 captions++;
                 assertThat(allowed).as("%s: bucket allowed", key).isTrue();
                 assertThat(object).as("%s: uploaded by minio-init", key).isNotNull().isRegularFile();
-                String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(object)));
+                String sha = StorageFetcher.sha256(Files.readAllBytes(object));
                 assertThat(request.get("expected_sha256")).as("%s: expected_sha256", key).hasToString(sha);
             } else if (expect.equals("OBJECT_MISSING")) {
                 assertThat(allowed).as("%s: bucket allowed", key).isTrue();
