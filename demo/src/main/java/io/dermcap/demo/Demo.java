@@ -1,7 +1,9 @@
 package io.dermcap.demo;
 
+import io.dermcap.Sha256;
 import io.dermcap.config.Config;
 import io.dermcap.config.ConfigException;
+import io.dermcap.config.ConfigKeys;
 import io.dermcap.config.DermcapConfig;
 import io.dermcap.embedded.EmbeddedKafka;
 import io.dermcap.embedded.EmbeddedS3;
@@ -14,8 +16,8 @@ import io.dermcap.model.ModelInfo;
 import io.dermcap.model.bundle.BundleException;
 import io.dermcap.registry.AvroSerde;
 import io.dermcap.registry.MockSchemaRegistry;
+import io.dermcap.registry.SchemaRegistryClient;
 import io.dermcap.service.CaptionService;
-import io.dermcap.storage.StorageFetcher;
 import io.dermcap.storage.StorageOptions;
 import io.dermcap.topology.TopologyOptions;
 import org.apache.kafka.clients.admin.Admin;
@@ -256,29 +258,29 @@ public final class Demo {
     /** The service's settings: what an operator would put in the properties file for this setup. */
     private Map<String, String> serviceSettings(Servers servers, Path bundle, Path work) {
         Map<String, String> c = new LinkedHashMap<>();
-        c.put("instance.id", "demo");
-        c.put("log.level", settings.logLevel());
-        c.put("bundle.dir", bundle.toAbsolutePath().toString());
-        c.put("kafka.bootstrap.servers", servers.bootstrap());
+        c.put(ConfigKeys.INSTANCE_ID.name(), "demo");
+        c.put(ConfigKeys.LOG_LEVEL.name(), settings.logLevel());
+        c.put(ConfigKeys.BUNDLE_DIR.name(), bundle.toAbsolutePath().toString());
+        c.put(ConfigKeys.KAFKA_BOOTSTRAP_SERVERS.key(), servers.bootstrap());
         // on an existing cluster the topics, the consumer group and the internal topics are this run's alone
         boolean ownCluster = settings.bootstrapServers() == null;
         String prefix = ownCluster ? "" : "dermcap-demo-" + run + "-";
-        c.put("kafka.application.id", ownCluster ? "dermcap-demo" : "dermcap-demo-" + run);
-        c.put("kafka.state.dir", work.resolve("streams-state").toString());
-        c.put("topic.requests", prefix + "image-requests");
-        c.put("topic.captions", prefix + "captions");
-        c.put("topic.failures", prefix + "caption-failures");
-        c.put("serde.schema.registry.url", servers.registry());
-        c.put("storage.s3.buckets", settings.bucket());
-        c.put("storage.s3.endpoint", servers.s3().endpoint().toString());
-        c.put("storage.s3.region", servers.s3().region());
-        c.put("storage.s3.path.style", "true");
+        c.put(ConfigKeys.KAFKA_APPLICATION_ID.key(), ownCluster ? "dermcap-demo" : "dermcap-demo-" + run);
+        c.put(ConfigKeys.KAFKA_STATE_DIR, work.resolve("streams-state").toString());
+        c.put(ConfigKeys.TOPIC_REQUESTS.name(), prefix + ConfigKeys.TOPIC_REQUESTS.defaultValue());
+        c.put(ConfigKeys.TOPIC_CAPTIONS.name(), prefix + ConfigKeys.TOPIC_CAPTIONS.defaultValue());
+        c.put(ConfigKeys.TOPIC_FAILURES.name(), prefix + ConfigKeys.TOPIC_FAILURES.defaultValue());
+        c.put(ConfigKeys.SERDE_SCHEMA_REGISTRY_URL.key(), servers.registry());
+        c.put(ConfigKeys.STORAGE_S3_BUCKETS.name(), settings.bucket());
+        c.put(ConfigKeys.STORAGE_S3_ENDPOINT.name(), servers.s3().endpoint().toString());
+        c.put(ConfigKeys.STORAGE_S3_REGION.name(), servers.s3().region());
+        c.put(ConfigKeys.STORAGE_S3_PATH_STYLE.name(), "true");
         if (servers.s3().accessKey() != null) {
-            c.put("storage.s3.access.key.id", servers.s3().accessKey());
-            c.put("storage.s3.secret.access.key", servers.s3().secretKey());
+            c.put(ConfigKeys.STORAGE_S3_ACCESS_KEY.name(), servers.s3().accessKey());
+            c.put(ConfigKeys.STORAGE_S3_SECRET_KEY.name(), servers.s3().secretKey());
         }
-        c.put("http.host", "127.0.0.1");
-        c.put("http.port", Integer.toString(settings.httpPort()));
+        c.put(ConfigKeys.HTTP_HOST.name(), "127.0.0.1");
+        c.put(ConfigKeys.HTTP_PORT.name(), Integer.toString(settings.httpPort()));
         c.putAll(settings.overrides());
         return c;
     }
@@ -348,7 +350,7 @@ public final class Demo {
             SyntheticLesions.Image image = SyntheticLesions.generate(settings.seed() + i);
             String key = prefix + String.format(Locale.ROOT, "lesion-%03d.%s", i, image.format().extension());
             String uri = bucket.put(key, image.bytes(), image.format().contentType());
-            uploads.add(new Upload(String.format(Locale.ROOT, "demo-%s-%03d", run, i), uri, StorageFetcher.sha256(image.bytes()),
+            uploads.add(new Upload(String.format(Locale.ROOT, "demo-%s-%03d", run, i), uri, Sha256.of(image.bytes()),
                     image.describe()));
             bytes += image.bytes().length;
             formats.merge(image.format(), 1, Integer::sum);
@@ -454,9 +456,7 @@ public final class Demo {
     }
 
     private static <T extends org.apache.avro.specific.SpecificRecord> AvroSerde<T> serde(Class<T> type, DermcapConfig config) {
-        AvroSerde<T> serde = new AvroSerde<>(type);
-        serde.configure(config.serde(), false);
-        return serde;
+        return new AvroSerde<>(type, SchemaRegistryClient.create(config.serde().registry()), config.serde(), false);
     }
 
     /** The connection and security settings of the service's Kafka clients, for the demo's own clients. */

@@ -1,10 +1,9 @@
 package io.dermcap.demo;
 
-import io.dermcap.image.ImageLimits;
 import io.dermcap.image.ImagePreprocessor;
 import io.dermcap.image.PixelTensor;
-import io.dermcap.image.PreprocessingSpec;
 import io.dermcap.image.RgbImage;
+import io.dermcap.testing.TestDefaults;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
@@ -16,7 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class SyntheticLesionsTest {
 
-    private final ImagePreprocessor preprocessor = new ImagePreprocessor(PreprocessingSpec.CLIP_224, ImageLimits.DEFAULT);
+    private final ImagePreprocessor preprocessor = new ImagePreprocessor(TestDefaults.CLIP_224, TestDefaults.IMAGE_LIMITS);
 
     @Test
     void theSameSeedGivesTheSameBytes() {

@@ -27,6 +27,7 @@ import io.dermcap.storage.FetchException.Reason;
 import io.dermcap.storage.FetchedObject;
 import io.dermcap.storage.StorageFetcher;
 import io.dermcap.storage.StorageOptions;
+import io.dermcap.storage.StorageOptionsBuilder;
 
 /**
  * The https:// fetcher against a local TLS server (the JDK's HttpsServer with a certificate
@@ -91,7 +92,7 @@ class StorageHttpsIT {
 
     /** localhost is allow-listed and loopback addresses allowed, as a test against a local server must. */
     private static StorageOptions options(boolean trusting) {
-        StorageOptions.Builder options = StorageOptions.builder()
+        StorageOptionsBuilder options = StorageOptionsBuilder.defaults()
                 .hosts("localhost")
                 .addresses(Set.of(AddressClass.LOOPBACK))
                 .maxBytes(16 * 1024)
@@ -140,7 +141,7 @@ class StorageHttpsIT {
 
     @Test
     void loopbackStaysForbiddenUnlessAllowed() {
-        StorageOptions publicOnly = options(true).toBuilder().addresses(Set.of(AddressClass.PUBLIC)).build();
+        StorageOptions publicOnly = StorageOptionsBuilder.from(options(true)).addresses(Set.of(AddressClass.PUBLIC)).build();
         try (StorageFetcher fetcher = new StorageFetcher(publicOnly)) {
             assertFails(fetcher, base + "/image.png", null, Reason.URI_NOT_ALLOWED, false, 1, "LOOPBACK");
         }

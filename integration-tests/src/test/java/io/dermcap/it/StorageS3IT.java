@@ -1,5 +1,6 @@
 package io.dermcap.it;
 
+import io.dermcap.Sha256;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -18,6 +19,7 @@ import io.dermcap.storage.FetchException.Reason;
 import io.dermcap.storage.FetchedObject;
 import io.dermcap.storage.StorageFetcher;
 import io.dermcap.storage.StorageOptions;
+import io.dermcap.storage.StorageOptionsBuilder;
 
 /** The s3:// fetcher against a real S3 API server (S3Proxy in-JVM, or MinIO in a container). */
 class StorageS3IT {
@@ -36,7 +38,7 @@ class StorageS3IT {
     }
 
     private static StorageOptions options(StorageOptions.RetryPolicy retry) {
-        return StorageOptions.builder()
+        return StorageOptionsBuilder.defaults()
                 .buckets(BUCKET, "missing-bucket-" + BUCKET)
                 .s3(SERVERS.s3().options())
                 .maxBytes(1024)
@@ -53,9 +55,9 @@ class StorageS3IT {
     @Test
     void fetchesObjectsWithTheirSha256() throws Exception {
         try (StorageFetcher fetcher = new StorageFetcher(quickRetries())) {
-            FetchedObject object = fetcher.fetch("s3://" + BUCKET + "/scans/a.jpg", StorageFetcher.sha256(IMAGE));
+            FetchedObject object = fetcher.fetch("s3://" + BUCKET + "/scans/a.jpg", Sha256.of(IMAGE));
             assertThat(object.bytes()).isEqualTo(IMAGE);
-            assertThat(object.sha256()).isEqualTo(StorageFetcher.sha256(IMAGE));
+            assertThat(object.sha256()).isEqualTo(Sha256.of(IMAGE));
             assertThat(object.attempts()).isEqualTo(1);
             // keys are literal: non-ASCII and percent signs reach the store unchanged
             assertThat(fetcher.fetch("s3://" + BUCKET + "/scans/ü-%2e%2e.jpg", null).bytes()).isEqualTo(IMAGE);
@@ -82,7 +84,7 @@ class StorageS3IT {
     @Test
     void wrongCredentialsFailAtOnceAsAnOperatorProblem() {
         TestServers.S3Endpoint s3 = SERVERS.s3();
-        StorageOptions wrong = quickRetries().toBuilder().s3(
+        StorageOptions wrong = StorageOptionsBuilder.from(quickRetries()).s3(
                 new StorageOptions.S3Options(s3.endpoint(), s3.region(), true, s3.accessKey(), "not-the-secret")).build();
         try (StorageFetcher fetcher = new StorageFetcher(wrong)) {
             assertFails(fetcher, "s3://" + BUCKET + "/scans/a.jpg", null, Reason.FETCH_FAILED, false, 1, "HTTP 403");

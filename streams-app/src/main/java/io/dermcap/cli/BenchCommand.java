@@ -2,20 +2,27 @@ package io.dermcap.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.dermcap.image.ImagePreprocessor;
+import io.dermcap.config.ConfigException;
+import io.dermcap.config.OfflineConfig;
+import io.dermcap.model.Caption;
+import io.dermcap.model.ForwardingCaptioner;
 import io.dermcap.model.GenerationSettings;
 import io.dermcap.model.InvalidSettingsException;
+import io.dermcap.model.ModelException;
 import io.dermcap.model.bundle.BundleException;
 import io.dermcap.model.runtime.OnnxCaptioner;
+import io.dermcap.pipeline.Outcome;
+import io.dermcap.storage.StorageFetcher;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,7 +65,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--onnx-models", defaultValue = "onnx-models", description = "the exporter's folder, for the reference (default ${DEFAULT-VALUE})")
     Path onnxModels;
 
-    @Parameters(arity = "1..*", paramLabel = "PATH", description = "images or folders; cycled to fill the batches")
+    @Parameters(arity = "1..*", paramLabel = "INPUT",
+            description = "images or folders (or objects, as for caption); cycled to fill the batches")
     List<String> paths;
 
     /** One batch size's measurements. */
@@ -73,86 +81,120 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Inputs.Expanded expanded = Inputs.expand(paths, List.of(new Inputs.LocalFiles()));
-        expanded.problems().forEach(p -> err.println("dermcap bench: " + p.argument() + ": " + p.message()));
-        if (expanded.inputs().isEmpty() || !expanded.problems().isEmpty()) {
-            return 2;
-        }
-        OnnxCaptioner captioner;
+        OfflineConfig config;
         try {
-            captioner = OnnxCaptioner.load(engine.bundle, engine.engineOptions());
-        } catch (BundleException e) {
-            err.println("dermcap bench: bundle " + engine.bundle + " refused (" + e.reason() + "): " + e.getMessage());
+            config = engine.load();
+        } catch (ConfigException e) {
+            err.println("dermcap bench: invalid setting: " + e.getMessage());
             return 2;
         }
-        try (captioner) {
-            GenerationSettings settings = captioner.settingsFor(generation.overrides());
-            long bundleBytes = bundleBytes(captioner);
-            long loadedRss = Rss.current();
-            OnnxCaptioner.LoadTimings load = captioner.loadTimings();
-            out.printf("bundle %s %s (%.2f GB), %s, %d threads, loaded in %.2f s (verify %.2f s, sessions %.2f s), RSS after load %.2f GB%n",
-                    captioner.info().bundleName(), captioner.info().bundleVersion(), bundleBytes / 1e9,
-                    captioner.info().runtime().executionProvider(), engine.engineOptions().threads(),
-                    load.totalNanos() / 1e9, load.verifyNanos() / 1e9, load.sessionsNanos() / 1e9, loadedRss / 1e9);
-            out.printf("settings: beams %d, new tokens %d..%d, no-repeat %d-gram, repetition %.2f, length penalty %.2f%n",
-                    settings.numBeams(), settings.minNewTokens(), settings.maxNewTokens(), settings.noRepeatNgramSize(),
-                    settings.repetitionPenalty(), settings.lengthPenalty());
-            ImagePreprocessor preprocessor = new ImagePreprocessor(captioner.preprocessing(), engine.imageLimits());
-            List<Row> rows = new ArrayList<>();
-            for (int b : batchSizes) {
-                err.printf("dermcap bench: batch %d (%d warm-up + %d timed images)%n", b, b, b * rounds);
-                rows.add(measure(captioner, preprocessor, settings, expanded.inputs(), b));
+        try (StorageFetcher fetcher = OfflinePipeline.fetcher(config)) {
+            Inputs.Expanded expanded = Inputs.expand(paths, fetcher);
+            expanded.problems().forEach(p -> err.println("dermcap bench: " + p.argument() + ": " + p.message()));
+            if (expanded.inputs().isEmpty() || !expanded.problems().isEmpty()) {
+                return 2;
             }
-            printTable(out, rows, bundleBytes);
-            if (referenceImages > 0) {
-                compareWithReference(out, err, captioner, preprocessor, settings, expanded.inputs());
+            OnnxCaptioner captioner;
+            try {
+                captioner = OnnxCaptioner.load(config.bundleDir(), config.engine());
+            } catch (BundleException e) {
+                err.println("dermcap bench: bundle " + config.bundleDir() + " refused (" + e.reason() + "): " + e.getMessage());
+                return 2;
             }
-            return 0;
+            try (captioner) {
+                return bench(out, err, config, fetcher, captioner, expanded.inputs());
+            }
+        }
+    }
+
+    private int bench(PrintWriter out, PrintWriter err, OfflineConfig config, StorageFetcher fetcher, OnnxCaptioner captioner,
+                      List<Inputs.Input> inputs) throws IOException, InterruptedException {
+        GenerationSettings settings;
+        try {
+            settings = captioner.settingsFor(generation.overrides());
         } catch (InvalidSettingsException e) {
             err.println("dermcap bench: " + e.getMessage());
             return 2;
         }
-    }
-
-    private Row measure(OnnxCaptioner captioner, ImagePreprocessor preprocessor, GenerationSettings settings,
-                        List<Inputs.Input> inputs, int batch) {
-        try (BatchRunner runner = new BatchRunner(captioner, preprocessor, batch)) {
-            runner.run(cycle(inputs, batch), settings, o -> requireCaption(o));
-            Rss.resetPeak();
-            List<BatchRunner.Outcome> outcomes = new ArrayList<>();
-            long t0 = System.nanoTime();
-            runner.run(cycle(inputs, batch * rounds), settings, o -> {
-                requireCaption(o);
-                outcomes.add(o);
-            });
-            double seconds = (System.nanoTime() - t0) / 1e9;
-            long peak = Rss.peak();
-            List<BatchRunner.Batch> batches = new ArrayList<>();
-            for (BatchRunner.Outcome o : outcomes) {
-                if (batches.isEmpty() || batches.get(batches.size() - 1) != o.batch()) {
-                    batches.add(o.batch());
-                }
+        long bundleBytes = bundleBytes(captioner);
+        long loadedRss = Rss.current();
+        OnnxCaptioner.LoadTimings load = captioner.loadTimings();
+        out.printf("bundle %s %s (%.2f GB), %s, %d threads, loaded in %.2f s (verify %.2f s, sessions %.2f s), RSS after load %.2f GB%n",
+                captioner.info().bundleName(), captioner.info().bundleVersion(), bundleBytes / 1e9,
+                captioner.info().runtime().executionProvider(), config.engine().threads(),
+                load.totalNanos() / 1e9, load.verifyNanos() / 1e9, load.sessionsNanos() / 1e9, loadedRss / 1e9);
+        out.printf("settings: beams %d, new tokens %d..%d, no-repeat %d-gram, repetition %.2f, length penalty %.2f%n",
+                settings.numBeams(), settings.minNewTokens(), settings.maxNewTokens(), settings.noRepeatNgramSize(),
+                settings.repetitionPenalty(), settings.lengthPenalty());
+        TimedEngine timed = new TimedEngine(captioner);
+        List<Row> rows = new ArrayList<>();
+        for (int b : batchSizes) {
+            err.printf("dermcap bench: batch %d (%d warm-up + %d timed images)%n", b, b, b * rounds);
+            try (OfflinePipeline pipeline = new OfflinePipeline(config, fetcher, timed, captioner.preprocessing(), b)) {
+                rows.add(measure(pipeline, timed, settings, inputs, b));
             }
-            double n = batches.size();
-            return new Row(batch, outcomes.size(), seconds,
-                    batches.stream().mapToLong(BatchRunner.Batch::generatedTokens).sum(),
-                    outcomes.stream().mapToLong(BatchRunner.Outcome::preprocessNanos).average().orElse(0) / 1e6,
-                    batches.stream().mapToLong(BatchRunner.Batch::encodeNanos).sum() / n / 1e6,
-                    batches.stream().mapToLong(x -> x.decode().prefillNanos()).sum() / n / 1e6,
-                    batches.stream().mapToLong(x -> x.decode().stepNanos()).sum() / n / 1e6,
-                    batches.stream().mapToLong(x -> x.decode().selectNanos()).sum() / n / 1e6,
-                    batches.stream().mapToLong(x -> x.decode().searchNanos()).sum() / n / 1e6,
-                    batches.stream().mapToLong(x -> x.decode().stepNanos()).sum()
-                            / (double) batches.stream().mapToInt(x -> x.decode().steps()).sum() / 1e6,
-                    batches.stream().mapToInt(x -> x.decode().steps()).sum() / n,
-                    peak);
+        }
+        printTable(out, rows, bundleBytes);
+        if (referenceImages > 0) {
+            compareWithReference(out, err, config, fetcher, captioner, settings, inputs);
+        }
+        return 0;
+    }
+
+    /**
+     * The engine with each model batch's timings kept for the table: bench runs the images through
+     * the pipeline as caption and the service do, and reads the stage times here.
+     */
+    private static final class TimedEngine extends ForwardingCaptioner {
+        private final OnnxCaptioner engine;
+        private final List<OnnxCaptioner.BatchResult> batches = java.util.Collections.synchronizedList(new ArrayList<>());
+
+        TimedEngine(OnnxCaptioner engine) {
+            super(engine);
+            this.engine = engine;
+        }
+
+        @Override
+        public List<Caption> caption(List<Request> batch) throws ModelException {
+            OnnxCaptioner.BatchResult result = engine.captionWithTimings(batch);
+            batches.add(result);
+            return result.captions();
         }
     }
 
-    private static void requireCaption(BatchRunner.Outcome o) {
-        if (o.failed()) {
-            throw new IllegalStateException(o.input().name() + ": " + o.error() + ": " + o.errorMessage());
+    private Row measure(OfflinePipeline pipeline, TimedEngine timed, GenerationSettings settings, List<Inputs.Input> inputs,
+                        int batch) throws InterruptedException {
+        List<Inputs.Input> warmUp = cycle(inputs, batch);
+        pipeline.run(warmUp, settings, (i, o) -> requireCaption(warmUp.get(i), o));
+        timed.batches.clear();
+        Rss.resetPeak();
+        List<Inputs.Input> timedInputs = cycle(inputs, batch * rounds);
+        List<Outcome.Captioned> outcomes = new ArrayList<>();
+        long t0 = System.nanoTime();
+        pipeline.run(timedInputs, settings, (i, o) -> outcomes.add(requireCaption(timedInputs.get(i), o)));
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        long peak = Rss.peak();
+        List<OnnxCaptioner.BatchResult> batches = List.copyOf(timed.batches);
+        double n = batches.size();
+        int steps = batches.stream().mapToInt(x -> x.decode().steps()).sum();
+        return new Row(batch, outcomes.size(), seconds,
+                outcomes.stream().mapToLong(o -> o.caption().tokenIds().length).sum(),
+                outcomes.stream().mapToLong(Outcome.Captioned::preprocessNanos).average().orElse(0) / 1e6,
+                batches.stream().mapToLong(OnnxCaptioner.BatchResult::encodeNanos).sum() / n / 1e6,
+                batches.stream().mapToLong(x -> x.decode().prefillNanos()).sum() / n / 1e6,
+                batches.stream().mapToLong(x -> x.decode().stepNanos()).sum() / n / 1e6,
+                batches.stream().mapToLong(x -> x.decode().selectNanos()).sum() / n / 1e6,
+                batches.stream().mapToLong(x -> x.decode().searchNanos()).sum() / n / 1e6,
+                batches.stream().mapToLong(x -> x.decode().stepNanos()).sum() / (double) steps / 1e6,
+                steps / n,
+                peak);
+    }
+
+    private static Outcome.Captioned requireCaption(Inputs.Input input, Outcome o) {
+        if (o instanceof Outcome.Failed f) {
+            throw new IllegalStateException(input.name() + ": " + f.reason() + ": " + f.message());
         }
+        return (Outcome.Captioned) o;
     }
 
     private static List<Inputs.Input> cycle(List<Inputs.Input> inputs, int n) {
@@ -178,31 +220,33 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** The same images at batch 1 through the engine and through the torch reference; tokens compared. */
-    private void compareWithReference(PrintWriter out, PrintWriter err, OnnxCaptioner captioner, ImagePreprocessor preprocessor,
-                                      GenerationSettings settings, List<Inputs.Input> inputs) throws IOException, InterruptedException {
+    private void compareWithReference(PrintWriter out, PrintWriter err, OfflineConfig config, StorageFetcher fetcher,
+                                      OnnxCaptioner captioner, GenerationSettings settings, List<Inputs.Input> inputs)
+            throws IOException, InterruptedException {
         GenerationSettings defaults = captioner.info().defaults();
         if (!settings.prompt().equals(defaults.prompt()) || (settings.numBeams() != 1 && settings.numBeams() != defaults.numBeams())) {
             out.println("torch reference skipped: it runs the bundle's prompt with its beam count or greedy only");
             return;
         }
         List<Inputs.Input> images = inputs.subList(0, Math.min(referenceImages, inputs.size()));
+        if (images.stream().anyMatch(i -> !i.uri().startsWith("file:"))) {
+            out.println("torch reference skipped: it reads local files only");
+            return;
+        }
         List<int[]> javaTokens = new ArrayList<>();
         long t0 = System.nanoTime();
-        try (BatchRunner runner = new BatchRunner(captioner, preprocessor, 1)) {
-            runner.run(images, settings, o -> {
-                requireCaption(o);
-                javaTokens.add(o.caption().tokenIds());
-            });
+        try (OfflinePipeline pipeline = new OfflinePipeline(config, fetcher, captioner, captioner.preprocessing(), 1)) {
+            pipeline.run(images, settings, (i, o) -> javaTokens.add(requireCaption(images.get(i), o).caption().tokenIds()));
         }
         double javaSeconds = (System.nanoTime() - t0) / 1e9;
 
         List<String> command = new ArrayList<>(List.of(python, "-m", "dermcap_export", "reference",
-                "--bundle", engine.bundle.toAbsolutePath().toString(),
-                "--threads", String.valueOf(engine.engineOptions().threads()),
+                "--bundle", config.bundleDir().toAbsolutePath().toString(),
+                "--threads", String.valueOf(config.engine().threads()),
                 "--decoding", settings.numBeams() > 1 ? "beam" : "greedy",
                 "--max-new-tokens", String.valueOf(settings.maxNewTokens()),
                 "--min-new-tokens", String.valueOf(settings.minNewTokens())));
-        images.forEach(i -> command.add(Path.of(i.name()).toAbsolutePath().toString()));
+        images.forEach(i -> command.add(Path.of(URI.create(i.uri())).toString()));
         err.println("dermcap bench: torch reference on " + images.size() + " images: " + String.join(" ", command));
         Path stdout = Files.createTempFile("dermcap-reference", ".json");
         try {

@@ -2,19 +2,23 @@ package io.dermcap.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.dermcap.image.ImagePreprocessor;
+import io.dermcap.config.ConfigException;
+import io.dermcap.config.OfflineConfig;
 import io.dermcap.model.Caption;
 import io.dermcap.model.GenerationSettings;
 import io.dermcap.model.InvalidSettingsException;
 import io.dermcap.model.ModelInfo;
 import io.dermcap.model.bundle.BundleException;
 import io.dermcap.model.runtime.OnnxCaptioner;
+import io.dermcap.pipeline.Outcome;
+import io.dermcap.storage.StorageFetcher;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
@@ -23,11 +27,22 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
- * {@code dermcap caption}: captions image files and folders offline. One JSON line per image on
- * stdout (a caption, or the reason it failed), progress on stderr; exit code 1 when any failed.
+ * {@code dermcap caption}: captions images offline through the service's pipeline (fetcher, limits,
+ * decoder, engine), so an image fails here for the same reason as in a failure event. One JSON
+ * line per image on stdout (a caption, or the reason it failed), progress on stderr; exit code 1
+ * when any failed.
  */
 @Command(name = "caption", mixinStandardHelpOptions = true,
-        description = "Caption image files and folders with a bundle; JSON Lines on stdout, progress on stderr.")
+        description = {"Caption images with a bundle; JSON Lines on stdout, progress on stderr.",
+                "INPUT: an image file or a folder (searched recursively), s3://bucket/prefix/ (every image listed under it), "
+                        + "or one s3:// or https:// object. Objects are fetched with the storage settings, allow-lists and "
+                        + "limits of `dermcap run` (--config, --set; README.md, Configuration): name the buckets in "
+                        + "storage.s3.buckets and the hosts in storage.https.hosts. Local files are read under "
+                        + "storage.file.root when it is set, anywhere otherwise.",
+                "A failed image's line has error.reason, one of the failure events' codes (INVALID_REQUEST, "
+                        + "URI_NOT_ALLOWED, OBJECT_MISSING, FETCH_FAILED, TOO_LARGE, INTEGRITY_MISMATCH, UNDECODABLE_IMAGE, "
+                        + "MODEL_ERROR, INTERNAL_ERROR).",
+                "Exit status: 0 all captioned; 1 an image or an argument failed; 2 invalid settings or bundle refused."})
 final class CaptionCommand implements Callable<Integer> {
 
     @Spec
@@ -42,70 +57,84 @@ final class CaptionCommand implements Callable<Integer> {
     @Option(names = "--batch-size", defaultValue = "8", description = "images per model run (default ${DEFAULT-VALUE})")
     int batchSize;
 
-    @Parameters(arity = "1..*", paramLabel = "PATH", description = "image files or folders (searched recursively)")
-    List<String> paths;
+    @Parameters(arity = "1..*", paramLabel = "INPUT", description = "image files, folders, s3://bucket/prefix/, s3:// or https:// objects")
+    List<String> inputs;
 
     private final ObjectMapper json = new ObjectMapper();
 
     @Override
-    public Integer call() {
+    public Integer call() throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Inputs.Expanded expanded = Inputs.expand(paths, List.of(new Inputs.LocalFiles()));
-        for (Inputs.Problem p : expanded.problems()) {
-            err.println("dermcap caption: " + p.argument() + ": " + p.message());
+        if (batchSize < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--batch-size must be at least 1, got " + batchSize);
         }
-        if (expanded.inputs().isEmpty()) {
-            err.println("dermcap caption: nothing to caption");
+        OfflineConfig config;
+        try {
+            config = engine.load();
+        } catch (ConfigException e) {
+            err.println("dermcap caption: invalid setting: " + e.getMessage());
             return 2;
         }
-        try (OnnxCaptioner captioner = OnnxCaptioner.load(engine.bundle, engine.engineOptions())) {
-            GenerationSettings settings = captioner.settingsFor(generation.overrides());
-            ModelInfo info = captioner.info();
-            err.printf("dermcap caption: %s %s on %s, loaded in %.1f s; %d images%n", info.bundleName(), info.bundleVersion(),
-                    info.runtime().executionProvider(), captioner.loadTimings().totalNanos() / 1e9, expanded.inputs().size());
-            Progress progress = new Progress(err, expanded.inputs().size());
-            int[] failed = {0};
-            try (BatchRunner runner = new BatchRunner(captioner, new ImagePreprocessor(captioner.preprocessing(), engine.imageLimits()), batchSize)) {
-                runner.run(expanded.inputs(), settings, outcome -> {
-                    if (outcome.failed()) {
-                        failed[0]++;
-                        progress.log(outcome.input().name() + ": " + outcome.error() + ": " + outcome.errorMessage());
-                    }
-                    out.println(line(outcome, info, settings));
-                    out.flush();
-                    progress.advance(outcome.failed());
-                });
+        try (StorageFetcher fetcher = OfflinePipeline.fetcher(config)) {
+            Inputs.Expanded expanded = Inputs.expand(inputs, fetcher);
+            for (Inputs.Problem p : expanded.problems()) {
+                err.println("dermcap caption: " + p.argument() + ": " + p.message());
             }
-            progress.finish();
-            return failed[0] > 0 || !expanded.problems().isEmpty() ? 1 : 0;
-        } catch (BundleException e) {
-            err.println("dermcap caption: bundle " + engine.bundle + " refused (" + e.reason() + "): " + e.getMessage());
-            return 2;
-        } catch (InvalidSettingsException e) {
-            err.println("dermcap caption: " + e.getMessage());
-            return 2;
+            if (expanded.inputs().isEmpty()) {
+                err.println("dermcap caption: nothing to caption");
+                return 2;
+            }
+            try (OnnxCaptioner captioner = OnnxCaptioner.load(config.bundleDir(), config.engine())) {
+                GenerationSettings settings = captioner.settingsFor(generation.overrides());
+                ModelInfo info = captioner.info();
+                err.printf("dermcap caption: %s %s on %s, loaded in %.1f s; %d images%n", info.bundleName(), info.bundleVersion(),
+                        info.runtime().executionProvider(), captioner.loadTimings().totalNanos() / 1e9, expanded.inputs().size());
+                Progress progress = new Progress(err, expanded.inputs().size());
+                int[] failed = {0};
+                try (OfflinePipeline pipeline = new OfflinePipeline(config, fetcher, captioner, captioner.preprocessing(), batchSize)) {
+                    pipeline.run(expanded.inputs(), settings, (i, outcome) -> {
+                        Inputs.Input input = expanded.inputs().get(i);
+                        if (outcome instanceof Outcome.Failed f) {
+                            failed[0]++;
+                            progress.log(input.name() + ": " + f.reason() + ": " + f.message());
+                        }
+                        out.println(line(input, outcome, info));
+                        out.flush();
+                        progress.advance(outcome instanceof Outcome.Failed);
+                    });
+                }
+                progress.finish();
+                return failed[0] > 0 || !expanded.problems().isEmpty() ? 1 : 0;
+            } catch (BundleException e) {
+                err.println("dermcap caption: bundle " + config.bundleDir() + " refused (" + e.reason() + "): " + e.getMessage());
+                return 2;
+            } catch (InvalidSettingsException e) {
+                err.println("dermcap caption: " + e.getMessage());
+                return 2;
+            }
         }
     }
 
-    private String line(BatchRunner.Outcome o, ModelInfo info, GenerationSettings s) {
+    private String line(Inputs.Input input, Outcome outcome, ModelInfo info) {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("path", o.input().name());
-        m.put("sha256", o.sha256());
-        if (o.failed()) {
-            m.put("error", Map.of("reason", o.error(), "message", o.errorMessage()));
-        } else {
-            Caption c = o.caption();
-            m.put("caption", c.text());
-            m.put("token_ids", c.tokenIds());
-            m.put("finish_reason", c.finishReason().name());
+        m.put("path", input.name());
+        if (outcome instanceof Outcome.Failed f) {
+            m.put("error", Map.of("reason", f.reason().name(), "message", f.message()));
+        } else if (outcome instanceof Outcome.Captioned c) {
+            m.put("sha256", c.sha256());
+            Caption caption = c.caption();
+            m.put("caption", caption.text());
+            m.put("token_ids", caption.tokenIds());
+            m.put("finish_reason", caption.finishReason().name());
             Map<String, Object> timings = new LinkedHashMap<>();
-            timings.put("read_ms", o.readNanos() / 1e6);
-            timings.put("preprocess_ms", o.preprocessNanos() / 1e6);
-            timings.put("batch_encode_ms", c.encodeNanos() / 1e6);
-            timings.put("batch_decode_ms", c.decodeNanos() / 1e6);
-            m.put("batch_size", c.batchSize());
+            timings.put("fetch_ms", c.fetchNanos() / 1e6);
+            timings.put("preprocess_ms", c.preprocessNanos() / 1e6);
+            timings.put("batch_encode_ms", caption.encodeNanos() / 1e6);
+            timings.put("batch_decode_ms", caption.decodeNanos() / 1e6);
+            m.put("batch_size", caption.batchSize());
             m.put("timings", timings);
+            GenerationSettings s = c.settings();
             m.put("settings", Map.of("prompt", s.prompt(), "num_beams", s.numBeams(), "max_new_tokens", s.maxNewTokens(),
                     "min_new_tokens", s.minNewTokens()));
         }

@@ -1,6 +1,11 @@
 package io.dermcap.cli;
 
+import io.dermcap.pipeline.FailureReason;
+import io.dermcap.storage.FetchException;
+import io.dermcap.storage.StorageFetcher;
+
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -10,24 +15,16 @@ import java.util.Set;
 import java.util.stream.Stream;
 
 /**
- * The images named on a command line. Local files and folders are read here; a URI scheme is
- * served by a {@link Source} registered for it (object stores plug in here once the storage
- * module is wired into the CLI), and an argument no source accepts is an error for that argument.
+ * The images named on a command line, as URIs for the fetcher: files and folders (searched
+ * recursively, as {@code file://}), {@code s3://bucket/prefix/} (listed through the fetcher, so the
+ * bucket allow-list holds), and single {@code s3://}, {@code https://} or {@code http://} objects
+ * (fetched later like any other; a refusal is that image's failure). An argument that names
+ * nothing is a problem of that argument.
  */
 final class Inputs {
 
-    /** One image to caption; {@link #read()} fetches its bytes. */
-    interface Input {
-        String name();
-
-        byte[] read() throws IOException;
-    }
-
-    /** A way to list the images behind an argument. */
-    interface Source {
-        boolean accepts(String argument);
-
-        List<Input> expand(String argument) throws IOException;
+    /** One image: {@code name} as the user wrote it (or the listed URI), {@code uri} for the fetcher. */
+    record Input(String name, String uri) {
     }
 
     /** An argument that named nothing readable. */
@@ -38,77 +35,75 @@ final class Inputs {
     }
 
     private static final Set<String> IMAGE_SUFFIXES = Set.of("jpg", "jpeg", "png", "gif", "bmp", "tif", "tiff", "webp");
+    private static final Set<String> OBJECT_SCHEMES = Set.of("s3", "https", "http");
+    /** Keys per listing request (S3's own maximum). */
+    private static final int LIST_PAGE = 1000;
 
     private Inputs() {
     }
 
-    static Expanded expand(List<String> arguments, List<Source> sources) {
+    static Expanded expand(List<String> arguments, StorageFetcher fetcher) {
         List<Input> inputs = new ArrayList<>();
         List<Problem> problems = new ArrayList<>();
         for (String argument : arguments) {
-            Source source = sources.stream().filter(s -> s.accepts(argument)).findFirst().orElse(null);
-            if (source == null) {
-                problems.add(new Problem(argument, "no input source for " + scheme(argument)
-                        + ":// in this command; it reads local files and folders"));
-                continue;
-            }
             try {
-                List<Input> found = source.expand(argument);
+                List<Input> found = expand(argument, fetcher);
                 if (found.isEmpty()) {
                     problems.add(new Problem(argument, "no images found (looked for " + IMAGE_SUFFIXES + ")"));
                 }
                 inputs.addAll(found);
-            } catch (IOException e) {
+            } catch (FetchException e) {
+                problems.add(new Problem(argument, FailureReason.of(e.reason()) + ": " + e.getMessage()));
+            } catch (IOException | IllegalArgumentException e) {
                 problems.add(new Problem(argument, e.getMessage() == null ? e.toString() : e.getMessage()));
             }
         }
         return new Expanded(inputs, problems);
     }
 
-    private static String scheme(String argument) {
-        int at = argument.indexOf("://");
-        return at > 0 ? argument.substring(0, at) : "?";
+    private static List<Input> expand(String argument, StorageFetcher fetcher) throws IOException, FetchException {
+        String scheme = scheme(argument);
+        if (scheme == null || scheme.equals("file")) {
+            return localFiles(scheme == null ? Path.of(argument) : Path.of(URI.create(argument)));
+        }
+        if (!OBJECT_SCHEMES.contains(scheme)) {
+            throw new IllegalArgumentException("no input source for " + scheme + "://; files, folders, s3://, https:// and "
+                    + "http:// are read");
+        }
+        if (scheme.equals("s3") && argument.endsWith("/")) {
+            return fetcher.list(argument, LIST_PAGE).stream().filter(Inputs::isImage).map(u -> new Input(u, u)).toList();
+        }
+        return List.of(new Input(argument, argument));
     }
 
-    /** Files, and folders searched recursively for image suffixes (sorted, so runs are repeatable). */
-    static final class LocalFiles implements Source {
-        @Override
-        public boolean accepts(String argument) {
-            return !argument.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*") || argument.startsWith("file://");
+    /** Lower case; null when the argument is a plain path. */
+    private static String scheme(String argument) {
+        if (!argument.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*")) {
+            return null;
         }
+        return argument.substring(0, argument.indexOf("://")).toLowerCase(Locale.ROOT);
+    }
 
-        @Override
-        public List<Input> expand(String argument) throws IOException {
-            Path path = argument.startsWith("file://") ? Path.of(java.net.URI.create(argument)) : Path.of(argument);
-            if (Files.isRegularFile(path)) {
-                return List.of(file(path));
-            }
-            if (!Files.isDirectory(path)) {
-                throw new java.nio.file.NoSuchFileException(argument, null, "no such file or folder");
-            }
-            try (Stream<Path> walk = Files.walk(path)) {
-                return walk.filter(Files::isRegularFile).filter(LocalFiles::isImage).sorted().map(LocalFiles::file).toList();
-            }
+    /** A file, or a folder's images (sorted, so runs are repeatable). */
+    private static List<Input> localFiles(Path path) throws IOException {
+        if (Files.isRegularFile(path)) {
+            return List.of(file(path));
         }
-
-        private static boolean isImage(Path p) {
-            String name = p.getFileName().toString();
-            int dot = name.lastIndexOf('.');
-            return dot > 0 && IMAGE_SUFFIXES.contains(name.substring(dot + 1).toLowerCase(Locale.ROOT));
+        if (!Files.isDirectory(path)) {
+            throw new java.nio.file.NoSuchFileException(path.toString(), null, "no such file or folder");
         }
-
-        private static Input file(Path path) {
-            return new Input() {
-                @Override
-                public String name() {
-                    return path.toString();
-                }
-
-                @Override
-                public byte[] read() throws IOException {
-                    return Files.readAllBytes(path);
-                }
-            };
+        try (Stream<Path> walk = Files.walk(path)) {
+            return walk.filter(Files::isRegularFile).filter(p -> isImage(p.getFileName().toString())).sorted()
+                    .map(Inputs::file).toList();
         }
+    }
+
+    private static boolean isImage(String name) {
+        int dot = name.lastIndexOf('.');
+        return dot > 0 && IMAGE_SUFFIXES.contains(name.substring(dot + 1).toLowerCase(Locale.ROOT));
+    }
+
+    private static Input file(Path path) {
+        return new Input(path.toString(), path.toAbsolutePath().normalize().toUri().toString());
     }
 }

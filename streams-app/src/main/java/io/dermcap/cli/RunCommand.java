@@ -26,7 +26,7 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         DermcapConfig cfg;
         try {
-            cfg = Config.load(config, System.getenv());
+            cfg = Config.load(config);
         } catch (ConfigException e) {
             System.err.println("dermcap: invalid configuration: " + e.getMessage());
             return 2;

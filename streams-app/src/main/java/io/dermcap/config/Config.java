@@ -25,6 +25,11 @@ public final class Config {
     private Config() {
     }
 
+    /** {@link #load(Path, Map)} with this process's environment. */
+    public static DermcapConfig load(Path file) {
+        return load(file, System.getenv());
+    }
+
     /**
      * Reads {@code file} (null: the file {@code DERMCAP_CONFIG} names, or none) with {@code DERMCAP_*}
      * variables of {@code env} on top, into the typed options of every package.
@@ -32,12 +37,7 @@ public final class Config {
      * @throws ConfigException naming the first key that is unknown, missing or invalid
      */
     public static DermcapConfig load(Path file, Map<String, String> env) {
-        if (file == null && env.get("DERMCAP_CONFIG") != null && !env.get("DERMCAP_CONFIG").isBlank()) {
-            file = Path.of(env.get("DERMCAP_CONFIG"));
-        }
-        java.util.Set<String> known = new java.util.HashSet<>();
-        ConfigKeys.all().forEach(k -> known.add(k.name()));
-        ConfigSource source = ConfigSource.read(file, env, known::contains, ConfigKeys.PREFIXES, known);
+        ConfigSource source = source(file, env, Map.of());
 
         String instanceId = get(source, ConfigKeys.INSTANCE_ID);
         if (instanceId.isBlank()) {
@@ -53,7 +53,7 @@ public final class Config {
 
         Map<String, String> kafka = new TreeMap<>();
         source.withPrefix(ConfigKeys.KAFKA_PREFIX).forEach((k, v) -> kafka.put(k, v.text()));
-        Properties streams;
+        StreamsProperties.Derived streams;
         try {
             streams = StreamsProperties.derive(kafka, batch);
         } catch (StreamsProperties.InvalidSetting e) {
@@ -67,28 +67,66 @@ public final class Config {
                 get(source, ConfigKeys.TOPIC_FAILURES),
                 instanceId,
                 serviceVersion(),
-                StreamsProperties.EXACTLY_ONCE_V2.equals(streams.getProperty("processing.guarantee")));
+                streams.exactlyOnce());
         if (topology.requestTopic().equals(topology.captionTopic()) || topology.requestTopic().equals(topology.failureTopic())) {
             throw new ConfigException(ConfigKeys.TOPIC_REQUESTS.name(), "must differ from the output topics");
         }
 
         StorageOptions storage = storage(source);
-        Map<String, String> serde = new TreeMap<>();
-        source.withPrefix(ConfigKeys.SERDE_PREFIX).forEach((k, v) -> serde.put(k, v.text()));
+        Map<String, String> serdeSettings = new TreeMap<>();
+        source.withPrefix(ConfigKeys.SERDE_PREFIX).forEach((k, v) -> serdeSettings.put(k, v.text()));
+        AvroSerdeConfig serde;
         try {
-            AvroSerdeConfig.fromMap(serde);
+            serde = AvroSerdeConfig.fromMap(serdeSettings);
         } catch (org.apache.kafka.common.config.ConfigException e) {
             throw new ConfigException(ConfigKeys.SERDE_PREFIX + "*", e.getMessage().replace("configuration ",
                     "configuration " + ConfigKeys.SERDE_PREFIX));
         }
-        EngineOptions engine = new EngineOptions(get(source, ConfigKeys.ENGINE_THREADS),
+        return new DermcapConfig(Path.of(get(source, ConfigKeys.BUNDLE_DIR)), engine(source), imageLimits(source, storage),
+                topology, batch, http, streams.properties(), streams.maxPollInterval(), storage, serde, serdeSettings,
+                get(source, ConfigKeys.LOG_LEVEL));
+    }
+
+    /** {@link #offline(Path, Map, Map)} with this process's environment. */
+    public static OfflineConfig offline(Path file, Map<String, String> settings) {
+        return offline(file, settings, System.getenv());
+    }
+
+    /**
+     * The settings of the offline commands ({@code caption}, {@code bench}): the bundle, engine, image
+     * and storage keys of {@code run}, with its defaults and checks, from {@code file} (null: the one
+     * {@code DERMCAP_CONFIG} names, or none), {@code env} and {@code settings} (the command line) on
+     * top. Keys of Kafka and the topology are accepted and ignored, so {@code run}'s file serves.
+     *
+     * @throws ConfigException naming the first key that is unknown, missing or invalid
+     */
+    public static OfflineConfig offline(Path file, Map<String, String> settings, Map<String, String> env) {
+        ConfigSource source = source(file, env, settings);
+        StorageOptions storage = storage(source);
+        return new OfflineConfig(Path.of(get(source, ConfigKeys.BUNDLE_DIR)), engine(source),
+                imageLimits(source, storage), storage, get(source, ConfigKeys.BATCH_FETCH_THREADS));
+    }
+
+    private static ConfigSource source(Path file, Map<String, String> env, Map<String, String> settings) {
+        if (file == null && env.get(ConfigSource.CONFIG_FILE) != null && !env.get(ConfigSource.CONFIG_FILE).isBlank()) {
+            file = Path.of(env.get(ConfigSource.CONFIG_FILE));
+        }
+        java.util.Set<String> known = new java.util.HashSet<>();
+        ConfigKeys.all().forEach(k -> known.add(k.name()));
+        return ConfigSource.read(file, env, settings, known::contains, ConfigKeys.PREFIXES, known);
+    }
+
+    private static EngineOptions engine(ConfigSource source) {
+        return new EngineOptions(get(source, ConfigKeys.ENGINE_THREADS),
                 EngineOptions.OptimizationLevel.valueOf(get(source, ConfigKeys.ENGINE_OPTIMIZATION)),
                 EngineOptions.ExecutionProvider.valueOf(get(source, ConfigKeys.ENGINE_PROVIDER)),
                 get(source, ConfigKeys.ENGINE_CUDA_DEVICE),
                 get(source, ConfigKeys.ENGINE_PREPACK));
-        ImageLimits image = new ImageLimits(get(source, ConfigKeys.IMAGE_MAX_PIXELS), storage.maxBytes());
-        return new DermcapConfig(Path.of(get(source, ConfigKeys.BUNDLE_DIR)), engine, image, topology, batch, http,
-                streams, storage, serde, get(source, ConfigKeys.LOG_LEVEL));
+    }
+
+    /** The byte limit is the storage's: the fetcher and the decoder hold an image to the same one. */
+    private static ImageLimits imageLimits(ConfigSource source, StorageOptions storage) {
+        return new ImageLimits(get(source, ConfigKeys.IMAGE_MAX_PIXELS), storage.maxBytes());
     }
 
     private static StorageOptions storage(ConfigSource source) {

@@ -1,5 +1,11 @@
 package io.dermcap.config;
 
+import io.dermcap.registry.AvroSerdeConfig;
+import io.dermcap.topology.StreamsProperties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.streams.StreamsConfig;
+
 import java.time.Duration;
 import java.util.List;
 
@@ -12,120 +18,122 @@ import static io.dermcap.config.Parsers.nonBlank;
 import static io.dermcap.config.Parsers.oneOf;
 import static io.dermcap.config.Parsers.text;
 
-/** Every configuration key dermcap reads, in the order of the configuration table. */
-final class ConfigKeys {
+/**
+ * Every configuration key dermcap reads, in the order of the configuration table: each with its one
+ * default (or the constant of the code that applies it) and its documentation. Public, so that code
+ * writing a configuration (the demo, tests) names keys by these constants.
+ */
+public final class ConfigKeys {
 
     private ConfigKeys() {
     }
 
     /** A group of keys with a heading in the table. */
-    record Section(String title, List<Key<?>> keys) {
+    public record Section(String title, List<Key<?>> keys) {
     }
 
-    /** A documented Kafka setting that dermcap defaults or checks (everything else under {@code kafka.} passes through). */
+    public static final String KAFKA_PREFIX = "kafka.";
+    public static final String SERDE_PREFIX = "serde.";
 
-    static final String KAFKA_PREFIX = "kafka.";
-    static final String SERDE_PREFIX = "serde.";
-
-    static final Key<String> INSTANCE_ID = new Key<>("instance.id", "",
+    public static final Key<String> INSTANCE_ID = new Key<>("instance.id", "",
             "Id of this instance, recorded in every outcome event; empty: the host name", text());
 
-    static final Key<String> LOG_LEVEL = new Key<>("log.level", "INFO",
+    public static final Key<String> LOG_LEVEL = new Key<>("log.level", "INFO",
             "Root log level (TRACE, DEBUG, INFO, WARN, ERROR); caption text and identifiers appear at DEBUG and below only",
             oneOf("TRACE", "DEBUG", "INFO", "WARN", "ERROR"));
 
-    static final Key<String> BUNDLE_DIR = new Key<>("bundle.dir", null,
+    public static final Key<String> BUNDLE_DIR = new Key<>("bundle.dir", null,
             "Folder of the model bundle (manifest.json and the ONNX graphs)", nonBlank());
-    static final Key<Integer> ENGINE_THREADS = new Key<>("engine.threads", "0",
+    public static final Key<Integer> ENGINE_THREADS = new Key<>("engine.threads", "0",
             "ONNX Runtime intra-op threads per model run; 0: one per processor", integer(0, 1024));
-    static final Key<String> ENGINE_OPTIMIZATION = new Key<>("engine.optimization", "ALL",
+    public static final Key<String> ENGINE_OPTIMIZATION = new Key<>("engine.optimization", "ALL",
             "ONNX Runtime graph optimisation level: NONE, BASIC, EXTENDED, ALL", oneOf("NONE", "BASIC", "EXTENDED", "ALL"));
-    static final Key<String> ENGINE_PROVIDER = new Key<>("engine.execution.provider", "CPU",
+    public static final Key<String> ENGINE_PROVIDER = new Key<>("engine.execution.provider", "CPU",
             "CPU, or CUDA (needs the cuda build and a GPU; never falls back silently)", oneOf("CPU", "CUDA"));
-    static final Key<Integer> ENGINE_CUDA_DEVICE = new Key<>("engine.cuda.device", "0", "GPU for CUDA", integer(0, 64));
-    static final Key<Boolean> ENGINE_PREPACK = new Key<>("engine.prepack.weights", "true",
+    public static final Key<Integer> ENGINE_CUDA_DEVICE = new Key<>("engine.cuda.device", "0", "GPU for CUDA", integer(0, 64));
+    public static final Key<Boolean> ENGINE_PREPACK = new Key<>("engine.prepack.weights", "true",
             "Let ONNX Runtime keep weights in its GEMM layout (faster); false saves about 0.45 GB with the full-size bundle",
             bool());
-    static final Key<Long> IMAGE_MAX_PIXELS = new Key<>("image.max.pixels", "89478485",
+    public static final Key<Long> IMAGE_MAX_PIXELS = new Key<>("image.max.pixels", "89478485",
             "Largest width x height decoded, read from the header before decoding (Pillow's bomb limit)",
             longValue(1, Long.MAX_VALUE));
 
-    static final Key<String> TOPIC_REQUESTS = new Key<>("topic.requests", "image-requests",
+    public static final Key<String> TOPIC_REQUESTS = new Key<>("topic.requests", "image-requests",
             "Input topic of CaptionRequest records", nonBlank());
-    static final Key<String> TOPIC_CAPTIONS = new Key<>("topic.captions", "captions",
+    public static final Key<String> TOPIC_CAPTIONS = new Key<>("topic.captions", "captions",
             "Output topic of CaptionEvent records", nonBlank());
-    static final Key<String> TOPIC_FAILURES = new Key<>("topic.failures", "caption-failures",
+    public static final Key<String> TOPIC_FAILURES = new Key<>("topic.failures", "caption-failures",
             "Output topic of FailureEvent records (the dead-letter topic)", nonBlank());
 
-    static final Key<Integer> BATCH_MAX_SIZE = new Key<>("batch.max.size", "8",
+    public static final Key<Integer> BATCH_MAX_SIZE = new Key<>("batch.max.size", "8",
             "Requests per flush and per model batch", integer(1, 1024));
-    static final Key<Duration> BATCH_MAX_DELAY = new Key<>("batch.max.delay.ms", "200",
+    public static final Key<Duration> BATCH_MAX_DELAY = new Key<>("batch.max.delay.ms", "200",
             "A partial batch is flushed when its oldest request has waited this long", millis(0, 600_000));
-    static final Key<String> BATCH_MAX_INFLIGHT = new Key<>("batch.max.inflight", "",
+    public static final Key<String> BATCH_MAX_INFLIGHT = new Key<>("batch.max.inflight", "",
             "Requests being fetched, decoded or captioned at once in this process; empty: 3 x batch.max.size",
             text());
-    static final Key<String> BATCH_MAX_BUFFERED = new Key<>("batch.max.buffered", "",
+    public static final Key<String> BATCH_MAX_BUFFERED = new Key<>("batch.max.buffered", "",
             "Requests a task buffers before the stream thread waits for capacity; empty: 2 x batch.max.size",
             text());
-    static final Key<Duration> BATCH_BACKPRESSURE_BLOCK = new Key<>("batch.backpressure.block.ms", "1000",
+    public static final Key<Duration> BATCH_BACKPRESSURE_BLOCK = new Key<>("batch.backpressure.block.ms", "1000",
             "Longest wait of a stream thread for capacity per request; Kafka poll and transaction timeouts are derived from it",
             millis(0, 60_000));
-    static final Key<Integer> BATCH_FETCH_THREADS = new Key<>("batch.fetch.threads", "4",
+    public static final Key<Integer> BATCH_FETCH_THREADS = new Key<>("batch.fetch.threads", "4",
             "Threads fetching and decoding images ahead of the model", integer(1, 256));
 
-    static final Key<String> HTTP_HOST = new Key<>("http.host", "0.0.0.0",
+    public static final Key<String> HTTP_HOST = new Key<>("http.host", "0.0.0.0",
             "Address of the /metrics, /health/live and /health/ready endpoint", nonBlank());
-    static final Key<Integer> HTTP_PORT = new Key<>("http.port", "8080",
+    public static final Key<Integer> HTTP_PORT = new Key<>("http.port", "8080",
             "Port of that endpoint; 0: any free port", integer(0, 65535));
 
-    static final Key<List<String>> STORAGE_S3_BUCKETS = new Key<>("storage.s3.buckets", "",
+    public static final Key<List<String>> STORAGE_S3_BUCKETS = new Key<>("storage.s3.buckets", "",
             "S3 buckets requests may name, comma-separated; * allows any (the credentials still limit); empty: s3:// refused",
             list());
-    static final Key<List<String>> STORAGE_HTTPS_HOSTS = new Key<>("storage.https.hosts", "",
+    public static final Key<List<String>> STORAGE_HTTPS_HOSTS = new Key<>("storage.https.hosts", "",
             "https hosts requests may name (exact, or *.example.org for subdomains); empty: https:// refused", list());
-    static final Key<List<String>> STORAGE_ADDRESS_CLASSES = new Key<>("storage.https.address.classes", "PUBLIC",
+    public static final Key<List<String>> STORAGE_ADDRESS_CLASSES = new Key<>("storage.https.address.classes", "PUBLIC",
             "Address classes https hosts may resolve to: PUBLIC, PRIVATE, LOOPBACK, LINK_LOCAL, METADATA, ... (SSRF guard)",
             list());
-    static final Key<Boolean> STORAGE_PLAIN_HTTP = new Key<>("storage.http.plain.allowed", "false",
+    public static final Key<Boolean> STORAGE_PLAIN_HTTP = new Key<>("storage.http.plain.allowed", "false",
             "Also accept http:// URIs (development and tests only)", bool());
-    static final Key<String> STORAGE_FILE_ROOT = new Key<>("storage.file.root", "",
+    public static final Key<String> STORAGE_FILE_ROOT = new Key<>("storage.file.root", "",
             "Directory that file:// URIs must lie in; empty: file:// refused", text());
-    static final Key<Long> STORAGE_MAX_BYTES = new Key<>("storage.max.bytes", "33554432",
+    public static final Key<Long> STORAGE_MAX_BYTES = new Key<>("storage.max.bytes", "33554432",
             "Largest image accepted, checked from headers and while reading", longValue(1, 1L << 31));
-    static final Key<Integer> STORAGE_MAX_REDIRECTS = new Key<>("storage.https.max.redirects", "3",
+    public static final Key<Integer> STORAGE_MAX_REDIRECTS = new Key<>("storage.https.max.redirects", "3",
             "https redirects followed, each checked like the first URI", integer(0, 20));
-    static final Key<Integer> STORAGE_RETRY_ATTEMPTS = new Key<>("storage.retry.max.attempts", "5",
+    public static final Key<Integer> STORAGE_RETRY_ATTEMPTS = new Key<>("storage.retry.max.attempts", "5",
             "Attempts per fetch when failures are transient", integer(1, 100));
-    static final Key<Duration> STORAGE_RETRY_INITIAL = new Key<>("storage.retry.initial.backoff.ms", "200",
+    public static final Key<Duration> STORAGE_RETRY_INITIAL = new Key<>("storage.retry.initial.backoff.ms", "200",
             "First backoff; doubles per retry, with full jitter", millis(0, 600_000));
-    static final Key<Duration> STORAGE_RETRY_MAX = new Key<>("storage.retry.max.backoff.ms", "5000",
+    public static final Key<Duration> STORAGE_RETRY_MAX = new Key<>("storage.retry.max.backoff.ms", "5000",
             "Longest backoff", millis(0, 600_000));
-    static final Key<Duration> STORAGE_RETRY_BUDGET = new Key<>("storage.retry.budget.ms", "30000",
+    public static final Key<Duration> STORAGE_RETRY_BUDGET = new Key<>("storage.retry.budget.ms", "30000",
             "No retry starts later than this after the first attempt; then the request fails as FETCH_FAILED",
             millis(0, 3_600_000));
-    static final Key<Duration> STORAGE_CONNECT_TIMEOUT = new Key<>("storage.connect.timeout.ms", "5000",
+    public static final Key<Duration> STORAGE_CONNECT_TIMEOUT = new Key<>("storage.connect.timeout.ms", "5000",
             "Connection timeout", millis(1, 600_000));
-    static final Key<Duration> STORAGE_READ_TIMEOUT = new Key<>("storage.read.timeout.ms", "30000",
+    public static final Key<Duration> STORAGE_READ_TIMEOUT = new Key<>("storage.read.timeout.ms", "30000",
             "Longest silence while reading a response", millis(1, 600_000));
-    static final Key<Duration> STORAGE_ATTEMPT_TIMEOUT = new Key<>("storage.attempt.timeout.ms", "60000",
+    public static final Key<Duration> STORAGE_ATTEMPT_TIMEOUT = new Key<>("storage.attempt.timeout.ms", "60000",
             "Longest single attempt", millis(1, 3_600_000));
-    static final Key<String> STORAGE_S3_ENDPOINT = new Key<>("storage.s3.endpoint", "",
+    public static final Key<String> STORAGE_S3_ENDPOINT = new Key<>("storage.s3.endpoint", "",
             "S3 endpoint override (MinIO, Ceph, S3Proxy); empty: AWS", text());
-    static final Key<String> STORAGE_S3_REGION = new Key<>("storage.s3.region", "us-east-1", "S3 signing region", nonBlank());
-    static final Key<Boolean> STORAGE_S3_PATH_STYLE = new Key<>("storage.s3.path.style", "false",
+    public static final Key<String> STORAGE_S3_REGION = new Key<>("storage.s3.region", "us-east-1", "S3 signing region", nonBlank());
+    public static final Key<Boolean> STORAGE_S3_PATH_STYLE = new Key<>("storage.s3.path.style", "false",
             "Path-style S3 addressing (most non-AWS servers need it)", bool());
-    static final Key<String> STORAGE_S3_ACCESS_KEY = new Key<>("storage.s3.access.key.id", "",
+    public static final Key<String> STORAGE_S3_ACCESS_KEY = new Key<>("storage.s3.access.key.id", "",
             "Static S3 access key id; empty: the default AWS credential chain", text());
-    static final Key<String> STORAGE_S3_SECRET_KEY = new Key<>("storage.s3.secret.access.key", "",
+    public static final Key<String> STORAGE_S3_SECRET_KEY = new Key<>("storage.s3.secret.access.key", "",
             "Its secret (prefer DERMCAP_STORAGE_S3_SECRET_ACCESS_KEY)", text());
-    static final Key<String> STORAGE_TRUSTSTORE = new Key<>("storage.https.truststore.location", "",
+    public static final Key<String> STORAGE_TRUSTSTORE = new Key<>("storage.https.truststore.location", "",
             "Trust store for https servers with a private CA; empty: the JDK's", text());
-    static final Key<String> STORAGE_TRUSTSTORE_PASSWORD = new Key<>("storage.https.truststore.password", "",
+    public static final Key<String> STORAGE_TRUSTSTORE_PASSWORD = new Key<>("storage.https.truststore.password", "",
             "Its password", text());
-    static final Key<String> STORAGE_TRUSTSTORE_TYPE = new Key<>("storage.https.truststore.type", "PKCS12",
+    public static final Key<String> STORAGE_TRUSTSTORE_TYPE = new Key<>("storage.https.truststore.type", "PKCS12",
             "Its type (PKCS12 or JKS)", nonBlank());
 
-    static final List<Section> SECTIONS = List.of(
+    public static final List<Section> SECTIONS = List.of(
             new Section("Service", List.of(INSTANCE_ID, LOG_LEVEL)),
             new Section("Model", List.of(BUNDLE_DIR, ENGINE_THREADS, ENGINE_OPTIMIZATION, ENGINE_PROVIDER,
                     ENGINE_CUDA_DEVICE, ENGINE_PREPACK, IMAGE_MAX_PIXELS)),
@@ -144,37 +152,66 @@ final class ConfigKeys {
     static final List<String> PREFIXES = List.of(KAFKA_PREFIX, SERDE_PREFIX);
 
     /** A documented key of a pass-through prefix. */
-    record PassThrough(String key, String defaultValue, String doc) {
+    public record PassThrough(String key, String defaultValue, String doc) {
     }
 
-    static final List<PassThrough> SERDE_KEYS = List.of(
-            new PassThrough("serde.schema.registry.url", "(required)",
-                    "Schema registry URL(s), comma-separated, user:password@ allowed; mock://scope for an in-process registry"),
-            new PassThrough("serde.auto.register.schemas", "true", "Register dermcap's schemas when missing"),
-            new PassThrough("serde.use.latest.version", "false", "Write with the subject's latest schema instead"),
-            new PassThrough("serde.basic.auth.credentials.source", "URL", "URL or USER_INFO"),
-            new PassThrough("serde.basic.auth.user.info", "", "user:password when the source is USER_INFO"),
-            new PassThrough("serde.schema.registry.ssl.truststore.location", "", "Trust store for a registry with a private CA"),
-            new PassThrough("serde.schema.registry.ssl.truststore.password", "", "Its password"),
-            new PassThrough("serde.max.retries", "3", "Retries of a failed registry call"),
-            new PassThrough("serde.retries.wait.ms", "1000", "First wait between registry retries (doubling)"),
-            new PassThrough("serde.retries.max.wait.ms", "20000", "Longest wait between registry retries"));
+    public static final PassThrough SERDE_SCHEMA_REGISTRY_URL = new PassThrough(SERDE_PREFIX + AvroSerdeConfig.SCHEMA_REGISTRY_URL,
+            "(required)", "Schema registry URL(s), comma-separated, user:password@ allowed; mock://scope names an "
+            + "in-process registry that the demo or a test bound");
 
-    static final List<PassThrough> KAFKA_DEFAULTS = List.of(
-            new PassThrough("kafka.bootstrap.servers", "(required)", "Kafka brokers, host:port,..."),
-            new PassThrough("kafka.application.id", "dermcap", "Consumer group and internal topic prefix"),
-            new PassThrough("kafka.processing.guarantee", "at_least_once", "at_least_once or exactly_once_v2"),
-            new PassThrough("kafka.commit.interval.ms", "1000 (at_least_once), 100 (exactly_once_v2)",
+    public static final List<PassThrough> SERDE_KEYS = List.of(
+            SERDE_SCHEMA_REGISTRY_URL,
+            serde(AvroSerdeConfig.AUTO_REGISTER_SCHEMAS, AvroSerdeConfig.DEFAULT_AUTO_REGISTER, "Register dermcap's schemas when missing"),
+            serde(AvroSerdeConfig.USE_LATEST_VERSION, AvroSerdeConfig.DEFAULT_USE_LATEST_VERSION,
+                    "Write with the subject's latest schema instead"),
+            serde(AvroSerdeConfig.BASIC_AUTH_CREDENTIALS_SOURCE, AvroSerdeConfig.DEFAULT_CREDENTIALS_SOURCE, "URL or USER_INFO"),
+            serde(AvroSerdeConfig.BASIC_AUTH_USER_INFO, "", "user:password when the source is USER_INFO"),
+            serde(AvroSerdeConfig.TRUSTSTORE_LOCATION, "", "Trust store for a registry with a private CA"),
+            serde(AvroSerdeConfig.TRUSTSTORE_PASSWORD, "", "Its password"),
+            serde(AvroSerdeConfig.MAX_RETRIES, AvroSerdeConfig.DEFAULT_MAX_RETRIES, "Retries of a failed registry call"),
+            serde(AvroSerdeConfig.RETRIES_WAIT_MS, AvroSerdeConfig.DEFAULT_RETRIES_WAIT_MS,
+                    "First wait between registry retries (doubling)"),
+            serde(AvroSerdeConfig.RETRIES_MAX_WAIT_MS, AvroSerdeConfig.DEFAULT_RETRIES_MAX_WAIT_MS,
+                    "Longest wait between registry retries"));
+
+    public static final PassThrough KAFKA_BOOTSTRAP_SERVERS = new PassThrough(KAFKA_PREFIX + StreamsConfig.BOOTSTRAP_SERVERS_CONFIG,
+            "(required)", "Kafka brokers, host:port,...");
+    public static final PassThrough KAFKA_APPLICATION_ID = new PassThrough(KAFKA_PREFIX + StreamsConfig.APPLICATION_ID_CONFIG,
+            StreamsProperties.DEFAULT_APPLICATION_ID, "Consumer group and internal topic prefix");
+    public static final PassThrough KAFKA_PROCESSING_GUARANTEE = new PassThrough(
+            KAFKA_PREFIX + StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsProperties.AT_LEAST_ONCE,
+            StreamsProperties.AT_LEAST_ONCE + " or " + StreamsProperties.EXACTLY_ONCE_V2);
+    /** Where Kafka Streams keeps its state stores (Kafka's own default applies). */
+    public static final String KAFKA_STATE_DIR = KAFKA_PREFIX + StreamsConfig.STATE_DIR_CONFIG;
+
+    /** The documented Kafka settings that dermcap defaults or checks (everything else under {@code kafka.} passes through). */
+    public static final List<PassThrough> KAFKA_DEFAULTS = List.of(
+            KAFKA_BOOTSTRAP_SERVERS,
+            KAFKA_APPLICATION_ID,
+            KAFKA_PROCESSING_GUARANTEE,
+            new PassThrough(KAFKA_PREFIX + StreamsConfig.COMMIT_INTERVAL_MS_CONFIG,
+                    StreamsProperties.COMMIT_INTERVAL_MS + " (" + StreamsProperties.AT_LEAST_ONCE + "), "
+                            + StreamsProperties.COMMIT_INTERVAL_MS_EXACTLY_ONCE + " (" + StreamsProperties.EXACTLY_ONCE_V2 + ")",
                     "How often offsets, the batcher's store and (exactly_once_v2) transactions commit"),
-            new PassThrough("kafka.poll.ms", "batch.max.delay.ms / 4, between 5 and 100",
+            new PassThrough(KAFKA_PREFIX + StreamsConfig.POLL_MS_CONFIG, BATCH_MAX_DELAY.name() + " / 4, between 5 and 100",
                     "Longest poll, so age-based flushes stay on time"),
-            new PassThrough("kafka.linger.ms", "5", "Producer linger; Kafka Streams' own default (100) would delay every outcome"),
-            new PassThrough("kafka.max.poll.interval.ms", "max(300000, 4 x batch.backpressure.block.ms)",
-                    "A smaller value than 4 x batch.backpressure.block.ms is refused"),
-            new PassThrough("kafka.transaction.timeout.ms", "max(10000, commit + 4 x batch.backpressure.block.ms)",
-                    "exactly_once_v2 only; a smaller value is refused"));
+            new PassThrough(KAFKA_PREFIX + ProducerConfig.LINGER_MS_CONFIG, String.valueOf(StreamsProperties.LINGER_MS),
+                    "Producer linger; Kafka Streams' own default (100) would delay every outcome"),
+            new PassThrough(KAFKA_PREFIX + ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG,
+                    "max(" + StreamsProperties.MIN_MAX_POLL_INTERVAL_MS + ", " + StreamsProperties.BLOCKS_PER_POLL + " x "
+                            + BATCH_BACKPRESSURE_BLOCK.name() + ")",
+                    "A smaller value than " + StreamsProperties.BLOCKS_PER_POLL + " x " + BATCH_BACKPRESSURE_BLOCK.name()
+                            + " is refused"),
+            new PassThrough(KAFKA_PREFIX + ProducerConfig.TRANSACTION_TIMEOUT_CONFIG,
+                    "max(" + StreamsProperties.MIN_TRANSACTION_TIMEOUT_MS + ", commit + " + StreamsProperties.BLOCKS_PER_POLL
+                            + " x " + BATCH_BACKPRESSURE_BLOCK.name() + ")",
+                    StreamsProperties.EXACTLY_ONCE_V2 + " only; a smaller value is refused"));
 
-    static List<Key<?>> all() {
+    private static PassThrough serde(String key, Object defaultValue, String doc) {
+        return new PassThrough(SERDE_PREFIX + key, String.valueOf(defaultValue), doc);
+    }
+
+    public static List<Key<?>> all() {
         return SECTIONS.stream().flatMap(s -> s.keys().stream()).toList();
     }
 }

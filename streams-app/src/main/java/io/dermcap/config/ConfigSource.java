@@ -12,14 +12,17 @@ import java.util.Properties;
 import java.util.TreeMap;
 
 /**
- * The raw settings: a properties file, then {@code DERMCAP_*} environment variables on top.
+ * The raw settings: a properties file, then {@code DERMCAP_*} environment variables on top, then
+ * settings given on the command line.
  * Each value remembers where it came from, so an error can say which line to fix.
  */
 final class ConfigSource {
 
     static final String ENV_PREFIX = "DERMCAP_";
+    /** The variable that names the properties file when the command line names none. */
+    static final String CONFIG_FILE = "DERMCAP_CONFIG";
     /** Environment variables of the launcher, not configuration keys. */
-    static final java.util.Set<String> NOT_KEYS = java.util.Set.of("DERMCAP_CONFIG", "DERMCAP_OPTS");
+    static final java.util.Set<String> NOT_KEYS = java.util.Set.of(CONFIG_FILE, "DERMCAP_OPTS");
 
     record Value(String text, String origin) {
     }
@@ -33,7 +36,8 @@ final class ConfigSource {
      * @param knownKey tells whether a key (as in the file) is declared, to map env names back
      * @param prefixes pass-through prefixes (e.g. {@code kafka.}) whose keys are free-form
      */
-    static ConfigSource read(Path file, Map<String, String> env, java.util.function.Predicate<String> knownKey,
+    static ConfigSource read(Path file, Map<String, String> env, Map<String, String> settings,
+                             java.util.function.Predicate<String> knownKey,
                              java.util.List<String> prefixes, java.util.Collection<String> declared) {
         ConfigSource source = new ConfigSource();
         if (file != null) {
@@ -67,6 +71,7 @@ final class ConfigSource {
             }
             source.values.put(key, new Value(e.getValue().trim(), "environment " + var));
         }
+        settings.forEach((k, v) -> source.values.put(k.trim(), new Value(v.trim(), "the command line")));
         for (String key : source.values.keySet()) {
             if (!knownKey.test(key) && prefixes.stream().noneMatch(key::startsWith)) {
                 throw new ConfigException(key, "unknown key (from " + source.values.get(key).origin()

@@ -3,20 +3,24 @@ package io.dermcap.config;
 import io.dermcap.image.ImageLimits;
 import io.dermcap.metrics.MetricsOptions;
 import io.dermcap.model.EngineOptions;
+import io.dermcap.registry.AvroSerdeConfig;
 import io.dermcap.storage.StorageOptions;
 import io.dermcap.topology.BatchOptions;
 import io.dermcap.topology.TopologyOptions;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
 
 /**
  * The whole configuration of a {@code dermcap run}, typed, read once by {@link Config#load}.
  *
- * @param streams complete Kafka Streams properties (user {@code kafka.*} settings and derived ones)
- * @param bundleDir the model bundle's folder
- * @param serde   the registry serdes' settings (Confluent keys, {@code serde.} prefix removed)
+ * @param bundleDir       the model bundle's folder
+ * @param streams         complete Kafka Streams properties (user {@code kafka.*} settings and derived ones)
+ * @param maxPollInterval the consumer's poll interval as derived into {@code streams}
+ * @param serde           the registry serdes' settings, parsed
+ * @param serdeSettings   the same as given (Confluent keys, {@code serde.} prefix removed), for checks
  */
 public record DermcapConfig(
         Path bundleDir,
@@ -26,9 +30,15 @@ public record DermcapConfig(
         BatchOptions batch,
         MetricsOptions http,
         Properties streams,
+        Duration maxPollInterval,
         StorageOptions storage,
-        Map<String, String> serde,
+        AvroSerdeConfig serde,
+        Map<String, String> serdeSettings,
         String logLevel) {
+
+    public DermcapConfig {
+        serdeSettings = Map.copyOf(serdeSettings);
+    }
 
     /** A copy of the Streams properties, for callers that add runtime objects to them. */
     @Override

@@ -10,10 +10,10 @@ import java.util.function.Function;
  * @param doc          one line for the configuration table
  * @param parse        turns the text into the typed value; throws IllegalArgumentException with what is wrong
  */
-record Key<T>(String name, String defaultValue, String doc, Function<String, T> parse) {
+public record Key<T>(String name, String defaultValue, String doc, Function<String, T> parse) {
 
     /** The environment variable that overrides this key: {@code batch.max.size} → {@code DERMCAP_BATCH_MAX_SIZE}. */
-    String envName() {
+    public String envName() {
         return ConfigSource.envName(name);
     }
 

@@ -19,10 +19,6 @@ public final class ImagePreprocessor {
         this.limits = limits;
     }
 
-    public PreprocessingSpec spec() {
-        return spec;
-    }
-
     public PixelTensor preprocess(byte[] encoded) throws ImageException {
         return normalise(crop(encoded));
     }

@@ -8,11 +8,6 @@ import java.util.Arrays;
  */
 public record PreprocessingSpec(int imageSize, float[] mean, float[] std) {
 
-    /** The OpenAI CLIP constants, as float32 the way torchvision's Normalize holds them. */
-    public static final PreprocessingSpec CLIP_224 = new PreprocessingSpec(224,
-            new float[] {0.48145466f, 0.4578275f, 0.40821073f},
-            new float[] {0.26862954f, 0.26130258f, 0.27577711f});
-
     public PreprocessingSpec {
         if (imageSize < 1) {
             throw new IllegalArgumentException("image size must be positive, got " + imageSize);

@@ -83,13 +83,6 @@ public final class ServiceMetrics {
         buffered.addAndGet(delta);
     }
 
-    /** Binds Kafka Streams' own metrics (client, threads, tasks, stores) to the registry. */
-    public AutoCloseable bind(org.apache.kafka.streams.KafkaStreams streams) {
-        var binder = new io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics(streams);
-        binder.bindTo(registry);
-        return binder;
-    }
-
     /** Registers a gauge read from the engine (in-flight requests, ...). */
     public void gauge(String name, String description, Supplier<Number> value) {
         io.micrometer.core.instrument.Gauge.builder(name, value).description(description).register(registry);

@@ -18,8 +18,6 @@ public record EngineOptions(int intraOpThreads, OptimizationLevel optimizationLe
 
     public enum OptimizationLevel { NONE, BASIC, EXTENDED, ALL }
 
-    public static final EngineOptions DEFAULT = new EngineOptions(0, OptimizationLevel.ALL, ExecutionProvider.CPU, 0, true);
-
     public EngineOptions {
         if (intraOpThreads < 0) {
             throw new IllegalArgumentException("intra-op threads must be >= 0 (0 = all processors), got " + intraOpThreads);

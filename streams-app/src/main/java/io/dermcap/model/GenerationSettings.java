@@ -2,8 +2,8 @@ package io.dermcap.model;
 
 /**
  * Decoding settings with Hugging Face {@code generate} semantics. The bundle's manifest gives the
- * defaults (the released settings); a request may override some of them within
- * {@link GenerationLimits}.
+ * defaults (the released settings); a request may override some of them within the engine's
+ * bounds ({@link Captioner#settingsFor}).
  */
 public record GenerationSettings(
         String prompt,

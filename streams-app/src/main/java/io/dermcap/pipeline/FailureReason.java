@@ -1,5 +1,7 @@
 package io.dermcap.pipeline;
 
+import io.dermcap.storage.FetchException;
+
 /**
  * Why an image got no caption: the one vocabulary of the service's failure events and the
  * offline commands' error lines (the topology maps each to the event schema's error code of the
@@ -23,5 +25,17 @@ public enum FailureReason {
     /** The model failed on the batch this image was in. */
     MODEL_ERROR,
     /** A bug: something failed that should not have. */
-    INTERNAL_ERROR
+    INTERNAL_ERROR;
+
+    /** The reason of a failed fetch (or listing). */
+    public static FailureReason of(FetchException.Reason reason) {
+        return switch (reason) {
+            case INVALID_URI -> INVALID_REQUEST;
+            case URI_NOT_ALLOWED -> URI_NOT_ALLOWED;
+            case OBJECT_MISSING -> OBJECT_MISSING;
+            case FETCH_FAILED -> FETCH_FAILED;
+            case TOO_LARGE -> TOO_LARGE;
+            case INTEGRITY_MISMATCH -> INTEGRITY_MISMATCH;
+        };
+    }
 }

@@ -6,7 +6,6 @@ import io.dermcap.metrics.ServiceMetrics;
 import io.dermcap.model.Caption;
 import io.dermcap.model.Captioner;
 import io.dermcap.model.GenerationSettings;
-import io.dermcap.model.InvalidSettingsException;
 import io.dermcap.model.ModelException;
 import io.dermcap.storage.FetchException;
 import io.dermcap.storage.FetchedObject;
@@ -18,7 +17,6 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -45,8 +43,13 @@ public final class InferencePipeline implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(InferencePipeline.class);
 
-    /** One request to caption; {@code id} is the submitter's, echoed in its completion. */
-    public record Job(long id, String uri, String expectedSha256, Captioner.Overrides overrides, long receivedAtMillis) {
+    /**
+     * One image to caption; {@code id} is the submitter's, echoed in its completion.
+     *
+     * @param expectedSha256 hex (either case) the bytes must hash to, or null
+     * @param settings       the generation settings, already resolved and checked by the engine
+     */
+    public record Job(long id, String uri, String expectedSha256, GenerationSettings settings, long receivedAtMillis) {
     }
 
     public record Completion(long id, Outcome outcome) {
@@ -66,9 +69,8 @@ public final class InferencePipeline implements AutoCloseable {
     }
 
     /** A decoded image ready for the model, with what the audit record needs of its fetch. */
-    private record Prepared(Job job, Ticket ticket, Consumer<Completion> sink, PixelTensor pixels,
-                            GenerationSettings settings, String sha256, long imageBytes, int fetchAttempts,
-                            long fetchNanos, long preprocessNanos) {
+    private record Prepared(Job job, Ticket ticket, Consumer<Completion> sink, PixelTensor pixels, String sha256,
+                            long imageBytes, int fetchAttempts, long fetchNanos, long preprocessNanos) {
     }
 
     private final Captioner captioner;
@@ -215,13 +217,10 @@ public final class InferencePipeline implements AutoCloseable {
             release(1);
             return null;
         }
-        GenerationSettings settings;
         FetchedObject fetched;
         int attempts = 0;
         try {
-            settings = captioner.settingsFor(job.overrides());
-            String expected = job.expectedSha256() == null ? null : job.expectedSha256().toLowerCase(Locale.ROOT);
-            fetched = fetcher.fetch(job.uri(), expected);
+            fetched = fetcher.fetch(job.uri(), job.expectedSha256());
             attempts = fetched.attempts();
             metrics.fetchRetries(attempts);
             long t0 = System.nanoTime();
@@ -230,13 +229,11 @@ public final class InferencePipeline implements AutoCloseable {
             metrics.stage(ServiceMetrics.Stage.FETCH, Duration.ofNanos(fetched.fetchNanos()));
             metrics.stage(ServiceMetrics.Stage.PREPROCESS, Duration.ofNanos(preprocessNanos));
             // the encoded bytes are dropped here: only the decoded tensor waits for the model
-            return new Prepared(job, ticket, sink, pixels, settings, fetched.sha256(), fetched.bytes().length,
+            return new Prepared(job, ticket, sink, pixels, fetched.sha256(), fetched.bytes().length,
                     attempts, fetched.fetchNanos(), preprocessNanos);
-        } catch (InvalidSettingsException e) {
-            fail(job, ticket, sink, FailureReason.INVALID_REQUEST, e.getMessage(), false, 0);
         } catch (FetchException e) {
             metrics.fetchRetries(e.attempts());
-            fail(job, ticket, sink, reasonOf(e.reason()), e.getMessage(), e.retryable(), e.attempts());
+            fail(job, ticket, sink, FailureReason.of(e.reason()), e.getMessage(), e.retryable(), e.attempts());
         } catch (ImageException e) {
             FailureReason reason = switch (e.reason()) {
                 case TOO_LARGE, TOO_MANY_PIXELS -> FailureReason.TOO_LARGE;
@@ -250,17 +247,6 @@ public final class InferencePipeline implements AutoCloseable {
             fail(job, ticket, sink, FailureReason.INTERNAL_ERROR, "preparing the image failed: " + e, false, attempts);
         }
         return null;
-    }
-
-    static FailureReason reasonOf(FetchException.Reason reason) {
-        return switch (reason) {
-            case INVALID_URI -> FailureReason.INVALID_REQUEST;
-            case URI_NOT_ALLOWED -> FailureReason.URI_NOT_ALLOWED;
-            case OBJECT_MISSING -> FailureReason.OBJECT_MISSING;
-            case FETCH_FAILED -> FailureReason.FETCH_FAILED;
-            case TOO_LARGE -> FailureReason.TOO_LARGE;
-            case INTEGRITY_MISMATCH -> FailureReason.INTEGRITY_MISMATCH;
-        };
     }
 
     /** A job that failed before reaching the model: its outcome, and its permit back. */
@@ -336,7 +322,7 @@ public final class InferencePipeline implements AutoCloseable {
             return;
         }
         List<Captioner.Request> requests = new ArrayList<>(batch.size());
-        batch.forEach(p -> requests.add(new Captioner.Request(p.pixels(), p.settings())));
+        batch.forEach(p -> requests.add(new Captioner.Request(p.pixels(), p.job().settings())));
         long startMillis = System.currentTimeMillis();
         long t0 = System.nanoTime();
         List<Outcome> outcomes = new ArrayList<>(batch.size());
@@ -353,7 +339,7 @@ public final class InferencePipeline implements AutoCloseable {
             }
             for (int i = 0; i < batch.size(); i++) {
                 Prepared p = batch.get(i);
-                outcomes.add(new Outcome.Captioned(captions.get(i), p.settings(), p.sha256(), p.imageBytes(),
+                outcomes.add(new Outcome.Captioned(captions.get(i), p.job().settings(), p.sha256(), p.imageBytes(),
                         p.fetchAttempts(), p.fetchNanos(), p.preprocessNanos(), startMillis));
             }
         } catch (ModelException | RuntimeException | Error e) {

@@ -53,6 +53,13 @@ public record AvroSerdeConfig(
     public static final String HTTP_READ_TIMEOUT_MS = "http.read.timeout.ms";
     public static final String MAX_SCHEMAS_PER_SUBJECT = "max.schemas.per.subject";
 
+    public static final boolean DEFAULT_AUTO_REGISTER = true;
+    public static final boolean DEFAULT_USE_LATEST_VERSION = false;
+    public static final String DEFAULT_CREDENTIALS_SOURCE = "URL";
+    public static final int DEFAULT_MAX_RETRIES = 3;
+    public static final int DEFAULT_RETRIES_WAIT_MS = 1_000;
+    public static final int DEFAULT_RETRIES_MAX_WAIT_MS = 20_000;
+
     private static final String MOCK_PREFIX = "mock://";
 
     public SubjectNameStrategy subjectStrategy(boolean isKey) {
@@ -66,7 +73,7 @@ public record AvroSerdeConfig(
         if (urls.isEmpty()) {
             throw new ConfigException(SCHEMA_REGISTRY_URL, null, "a schema registry URL (or mock://scope) is required");
         }
-        String source = r.string(BASIC_AUTH_CREDENTIALS_SOURCE, "URL").toUpperCase(Locale.ROOT);
+        String source = r.string(BASIC_AUTH_CREDENTIALS_SOURCE, DEFAULT_CREDENTIALS_SOURCE).toUpperCase(Locale.ROOT);
         String userInfo = switch (source) {
             case "USER_INFO" -> {
                 String info = r.string(BASIC_AUTH_USER_INFO, null);
@@ -104,13 +111,14 @@ public record AvroSerdeConfig(
         RegistryClientConfig.TlsStore keys = r.store(KEYSTORE_LOCATION, KEYSTORE_PASSWORD, KEYSTORE_TYPE, KEY_PASSWORD);
         RegistryClientConfig registry = new RegistryClientConfig(uris, mockScope, userInfo, trust, keys,
                 r.millis(HTTP_CONNECT_TIMEOUT_MS, 60_000), r.millis(HTTP_READ_TIMEOUT_MS, 60_000),
-                r.integer(MAX_RETRIES, 3, 0), r.millis(RETRIES_WAIT_MS, 1_000), r.millis(RETRIES_MAX_WAIT_MS, 20_000),
+                r.integer(MAX_RETRIES, DEFAULT_MAX_RETRIES, 0), r.millis(RETRIES_WAIT_MS, DEFAULT_RETRIES_WAIT_MS),
+                r.millis(RETRIES_MAX_WAIT_MS, DEFAULT_RETRIES_MAX_WAIT_MS),
                 r.integer(MAX_SCHEMAS_PER_SUBJECT, 1000, 1));
 
         int ttl = r.integer(LATEST_CACHE_TTL_SEC, -1, -1);
         return new AvroSerdeConfig(registry,
-                r.bool(AUTO_REGISTER_SCHEMAS, true),
-                r.bool(USE_LATEST_VERSION, false),
+                r.bool(AUTO_REGISTER_SCHEMAS, DEFAULT_AUTO_REGISTER),
+                r.bool(USE_LATEST_VERSION, DEFAULT_USE_LATEST_VERSION),
                 r.bool(LATEST_COMPATIBILITY_STRICT, true),
                 ttl < 0 ? null : Duration.ofSeconds(ttl),
                 r.strategy(KEY_SUBJECT_NAME_STRATEGY),

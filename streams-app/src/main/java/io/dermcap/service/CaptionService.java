@@ -23,12 +23,12 @@ import io.dermcap.topology.CaptionTopology;
 import io.dermcap.topology.DeadLetters;
 import io.dermcap.topology.EventSerdes;
 import io.dermcap.topology.TopologyOptions;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.apache.avro.Schema;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.TopicDescription;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
@@ -130,14 +130,13 @@ public final class CaptionService implements AutoCloseable {
         });
 
         phase = "registering schemas";
-        AvroSerdeConfig serdeConfig = AvroSerdeConfig.fromMap(config.serde());
+        AvroSerdeConfig serdeConfig = config.serde();
         SchemaRegistryClient client = SchemaRegistryClient.create(serdeConfig.registry());
         AvroSerde<CaptionRequest> requests = new AvroSerde<>(CaptionRequest.class, client, serdeConfig, false);
         // a registry outage is waited out on the stream thread (up to half the poll interval)
         // rather than failing it: a replaced thread costs a rebalance that waits for its old member
-        long maxPoll = Long.parseLong(config.streams().getProperty(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG));
         Serde<CaptionRequest> tolerant = Serdes.serdeFrom(requests.serializer(), new OutageTolerantDeserializer<>(
-                requests.deserializer(), Duration.ofMillis(maxPoll / 2), () -> closing));
+                requests.deserializer(), config.maxPollInterval().dividedBy(2), () -> closing));
         EventSerdes serdes = new EventSerdes(tolerant,
                 new AvroSerde<>(CaptionEvent.class, client, serdeConfig, false),
                 new AvroSerde<>(FailureEvent.class, client, serdeConfig, false));
@@ -156,7 +155,9 @@ public final class CaptionService implements AutoCloseable {
                 new Thread(this::close, "dermcap-shutdown").start();
             }
         });
-        streamsMetrics = metrics.bind(streams);
+        KafkaStreamsMetrics streamsMeters = new KafkaStreamsMetrics(streams); // client, threads, tasks, stores
+        streamsMeters.bindTo(registry);
+        streamsMetrics = streamsMeters;
         streams.start();
         phase = "streams";
     }

@@ -2,6 +2,8 @@ package io.dermcap.storage;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 
 import io.dermcap.storage.FetchException.Reason;
@@ -18,6 +20,7 @@ import software.amazon.awssdk.http.apache5.Apache5HttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
@@ -92,6 +95,25 @@ final class S3Reader implements AutoCloseable {
         } catch (SdkClientException | IOException e) {
             // connection refused/reset, timeouts, a body cut short
             throw new TransientFailure(what + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The keys under {@code prefix}, read page by page ({@code pageSize} keys a request). */
+    List<String> list(String bucket, String prefix, int pageSize) throws FetchException {
+        String what = "s3://" + bucket + "/" + prefix;
+        List<String> keys = new ArrayList<>();
+        try {
+            for (ListObjectsV2Response page : client.listObjectsV2Paginator(r -> r.bucket(bucket).prefix(prefix).maxKeys(pageSize))) {
+                page.contents().forEach(o -> keys.add(o.key()));
+            }
+            return keys;
+        } catch (NoSuchBucketException e) {
+            throw new FetchException(Reason.OBJECT_MISSING, false, 1, what + ": no such bucket", e);
+        } catch (S3Exception e) {
+            throw new FetchException(Reason.FETCH_FAILED, e.statusCode() >= 500, 1, what + ": listing failed with HTTP "
+                    + e.statusCode() + (e.awsErrorDetails() == null ? "" : " " + e.awsErrorDetails().errorCode()), e);
+        } catch (SdkClientException e) {
+            throw new FetchException(Reason.FETCH_FAILED, true, 1, what + ": listing failed: " + e.getMessage(), e);
         }
     }
 

@@ -6,10 +6,9 @@ import java.net.InetAddress;
 import java.nio.file.Files;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.HexFormat;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
@@ -18,6 +17,7 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocketFactory;
 import javax.net.ssl.TrustManagerFactory;
 
+import io.dermcap.Sha256;
 import io.dermcap.storage.FetchException.Reason;
 
 /**
@@ -87,7 +87,7 @@ public final class StorageFetcher implements ObjectFetcher {
             } catch (FetchException e) {
                 throw new FetchException(e.reason(), e.retryable(), attempt, e.getMessage(), e.getCause());
             }
-            String sha256 = sha256(bytes);
+            String sha256 = Sha256.of(bytes);
             if (expected != null && !expected.equals(sha256)) {
                 throw new FetchException(Reason.INTEGRITY_MISMATCH, false, attempt, uri + ": sha256 of the "
                         + bytes.length + " bytes read is " + sha256 + ", the request expected " + expected, null);
@@ -97,6 +97,20 @@ public final class StorageFetcher implements ObjectFetcher {
         long seconds = Duration.ofNanos(System.nanoTime() - started).toSeconds();
         throw new FetchException(Reason.FETCH_FAILED, true, attempt, "gave up after " + attempt + " attempt"
                 + (attempt == 1 ? "" : "s") + " in " + seconds + " s: " + last.getMessage(), last.getCause());
+    }
+
+    /**
+     * The objects under {@code s3://bucket/prefix/}, as {@code s3://} URIs in key order: the bucket
+     * checked against the allow-list like a fetch, the listing read {@code pageSize} keys a request.
+     * Not retried: a listing is the start of an offline run, which the user repeats.
+     */
+    public List<String> list(String prefixUri, int pageSize) throws FetchException {
+        ObjectLocation.S3 location = uriPolicy.s3Prefix(prefixUri);
+        List<String> uris = new ArrayList<>();
+        for (String key : s3().list(location.bucket(), location.key(), pageSize)) {
+            uris.add("s3://" + location.bucket() + "/" + key);
+        }
+        return uris;
     }
 
     private byte[] readOnce(ObjectLocation location) throws FetchException, TransientFailure {
@@ -130,15 +144,6 @@ public final class StorageFetcher implements ObjectFetcher {
             Thread.currentThread().interrupt();
             throw new FetchException(Reason.FETCH_FAILED, true, attempts, "interrupted while waiting to retry: "
                     + last.getMessage(), e);
-        }
-    }
-
-    /** The lower-case hex sha256 of {@code bytes}, as requests, events and manifests carry it. */
-    public static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is part of every JDK", e);
         }
     }
 

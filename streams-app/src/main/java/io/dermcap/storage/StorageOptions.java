@@ -8,9 +8,10 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * What the fetcher may reach and how hard it tries. The defaults fail closed: no bucket and no
- * host is allowed until listed, {@code file://} and plain {@code http://} are off, and https hosts
- * must resolve to public addresses only.
+ * What the fetcher may reach and how hard it tries. The configuration's defaults ({@code
+ * storage.*} in {@code ConfigKeys}) fail closed: no bucket and no host is allowed until listed,
+ * {@code file://} and plain {@code http://} are off, and https hosts must resolve to public
+ * addresses only.
  *
  * @param allowedBuckets   S3 buckets that may be read; {@code "*"} allows any (the credentials still limit)
  * @param allowedHosts     https hosts that may be read, exact ({@code images.example.org}) or
@@ -56,11 +57,6 @@ public record StorageOptions(
             Objects.requireNonNull(maxBackoff, "maxBackoff");
             Objects.requireNonNull(budget, "budget");
         }
-
-        /** 5 attempts, 200 ms doubling up to 5 s, within 30 s. */
-        public static RetryPolicy defaults() {
-            return new RetryPolicy(5, Duration.ofMillis(200), Duration.ofSeconds(5), Duration.ofSeconds(30));
-        }
     }
 
     /**
@@ -76,10 +72,6 @@ public record StorageOptions(
             if ((accessKeyId == null) != (secretAccessKey == null)) {
                 throw new IllegalArgumentException("S3 access key id and secret must be given together");
             }
-        }
-
-        public static S3Options defaults() {
-            return new S3Options(null, null, false, null, null);
         }
 
         @Override
@@ -116,114 +108,9 @@ public record StorageOptions(
         Objects.requireNonNull(s3, "s3");
     }
 
-    /** Fail-closed defaults: nothing allowed, 32 MiB, 3 redirects, default retries, 5 s / 30 s / 60 s timeouts. */
-    public static StorageOptions defaults() {
-        return new StorageOptions(Set.of(), Set.of(), Set.of(AddressClass.PUBLIC), false, null, 32L << 20, 3,
-                RetryPolicy.defaults(), Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofSeconds(60),
-                S3Options.defaults(), null);
-    }
-
-    /** A builder starting from {@link #defaults()}. */
-    public static Builder builder() {
-        return defaults().toBuilder();
-    }
-
-    public Builder toBuilder() {
-        return new Builder(this);
-    }
-
-    /** Changes some settings of an existing set; every setter returns the builder. */
-    public static final class Builder {
-        private Set<String> buckets;
-        private Set<String> hosts;
-        private Set<AddressClass> addresses;
-        private boolean plainHttp;
-        private Path fileRoot;
-        private long maxBytes;
-        private int maxRedirects;
-        private RetryPolicy retry;
-        private Duration connectTimeout;
-        private Duration readTimeout;
-        private Duration attemptTimeout;
-        private S3Options s3;
-        private TrustStore trustStore;
-
-        private Builder(StorageOptions o) {
-            buckets = o.allowedBuckets;
-            hosts = o.allowedHosts;
-            addresses = o.allowedAddresses;
-            plainHttp = o.allowPlainHttp;
-            fileRoot = o.fileRoot;
-            maxBytes = o.maxBytes;
-            maxRedirects = o.maxRedirects;
-            retry = o.retry;
-            connectTimeout = o.connectTimeout;
-            readTimeout = o.readTimeout;
-            attemptTimeout = o.attemptTimeout;
-            s3 = o.s3;
-            trustStore = o.httpsTrustStore;
-        }
-
-        public Builder buckets(String... allowed) {
-            buckets = Set.of(allowed);
-            return this;
-        }
-
-        public Builder hosts(String... allowed) {
-            hosts = Set.of(allowed);
-            return this;
-        }
-
-        public Builder addresses(Set<AddressClass> allowed) {
-            addresses = allowed;
-            return this;
-        }
-
-        public Builder plainHttp(boolean allowed) {
-            plainHttp = allowed;
-            return this;
-        }
-
-        public Builder fileRoot(Path root) {
-            fileRoot = root;
-            return this;
-        }
-
-        public Builder maxBytes(long max) {
-            maxBytes = max;
-            return this;
-        }
-
-        public Builder maxRedirects(int max) {
-            maxRedirects = max;
-            return this;
-        }
-
-        public Builder retry(RetryPolicy policy) {
-            retry = policy;
-            return this;
-        }
-
-        public Builder timeouts(Duration connect, Duration read, Duration attempt) {
-            connectTimeout = connect;
-            readTimeout = read;
-            attemptTimeout = attempt;
-            return this;
-        }
-
-        public Builder s3(S3Options options) {
-            s3 = options;
-            return this;
-        }
-
-        public Builder httpsTrustStore(TrustStore store) {
-            trustStore = store;
-            return this;
-        }
-
-        public StorageOptions build() {
-            return new StorageOptions(buckets, hosts, addresses, plainHttp, fileRoot, maxBytes, maxRedirects, retry,
-                    connectTimeout, readTimeout, attemptTimeout, s3, trustStore);
-        }
+    /** The same options with {@code file://} confined to {@code root} (the offline commands' local files). */
+    public StorageOptions withFileRoot(Path root) {
+        return new StorageOptions(allowedBuckets, allowedHosts, allowedAddresses, allowPlainHttp, root, maxBytes,
+                maxRedirects, retry, connectTimeout, readTimeout, attemptTimeout, s3, httpsTrustStore);
     }
 }

@@ -87,13 +87,25 @@ final class UriPolicy {
         }
     }
 
+    /**
+     * An {@code s3://bucket/prefix/} to list: the object checks, with an empty prefix allowed (the whole
+     * bucket); the key of the result is the prefix.
+     */
+    ObjectLocation.S3 s3Prefix(String text) throws FetchException {
+        return s3(text, true);
+    }
+
     private ObjectLocation s3(String text) throws FetchException {
+        return s3(text, false);
+    }
+
+    private ObjectLocation.S3 s3(String text, boolean prefix) throws FetchException {
         if (!text.regionMatches(true, 0, "s3://", 0, 5)) {
             throw invalid("an s3 URI must look like s3://bucket/key");
         }
         String rest = text.substring(5);
         int slash = rest.indexOf('/');
-        if (slash < 0 || slash == rest.length() - 1) {
+        if (slash < 0 || (slash == rest.length() - 1 && !prefix)) {
             throw invalid("the s3 URI names no object key: " + text);
         }
         String bucket = rest.substring(0, slash);

@@ -53,7 +53,7 @@ public final class CaptionTopology {
         Topology t = new Topology();
         t.addSource(SOURCE, new StringDeserializer(), serdes.requests().deserializer(), options.requestTopic());
         t.addProcessor(VALIDATE, () -> new RequestValidator(captioner, BATCH, EVENTS), SOURCE);
-        t.addProcessor(BATCH, () -> new MicroBatcher(BUFFER_STORE, batch, pipeline, metrics, commitCounter), VALIDATE);
+        t.addProcessor(BATCH, () -> new MicroBatcher(BUFFER_STORE, batch, pipeline, captioner, metrics, commitCounter), VALIDATE);
         t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BUFFER_STORE), Serdes.Long(),
                 new PendingRequestSerde()).withCachingDisabled(), BATCH);
         t.addProcessor(EVENTS, () -> new OutcomeEvents(options, captioner.info(), metrics, CAPTIONS, FAILURES),

@@ -1,11 +1,13 @@
 package io.dermcap.topology;
 
 import io.dermcap.events.CaptionRequest;
-import io.dermcap.events.GenerationOverrides;
 import io.dermcap.events.internal.PendingRequest;
 import io.dermcap.metrics.ServiceMetrics;
 import io.dermcap.model.Captioner;
+import io.dermcap.model.InvalidSettingsException;
+import io.dermcap.pipeline.FailureReason;
 import io.dermcap.pipeline.InferencePipeline;
+import io.dermcap.pipeline.Outcome;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -57,12 +59,14 @@ public final class MicroBatcher implements Processor<String, PendingRequest, Str
     private record Sent(long offset, long commitsWhenSent) {
     }
 
+    /** @param ticket null for a request that failed before it reached the pipeline */
     private record InFlight(PendingRequest pending, InferencePipeline.Ticket ticket) {
     }
 
     private final String storeName;
     private final BatchOptions options;
     private final InferencePipeline pipeline;
+    private final Captioner captioner;
     private final ServiceMetrics metrics;
     /** null: tombstones at once (exactly_once_v2); else finds the thread's commit counter. */
     private final Function<ProcessorContext<?, ?>, LongSupplier> commitCounter;
@@ -79,11 +83,12 @@ public final class MicroBatcher implements Processor<String, PendingRequest, Str
      * @param commitCounter null under exactly_once_v2; otherwise how to find the stream thread's
      *                      commit count ({@link CommitCounter#forCurrentThread} in production)
      */
-    public MicroBatcher(String storeName, BatchOptions options, InferencePipeline pipeline, ServiceMetrics metrics,
-                        Function<ProcessorContext<?, ?>, LongSupplier> commitCounter) {
+    public MicroBatcher(String storeName, BatchOptions options, InferencePipeline pipeline, Captioner captioner,
+                        ServiceMetrics metrics, Function<ProcessorContext<?, ?>, LongSupplier> commitCounter) {
         this.storeName = storeName;
         this.options = options;
         this.pipeline = pipeline;
+        this.captioner = captioner;
         this.metrics = metrics;
         this.commitCounter = commitCounter;
     }
@@ -180,9 +185,17 @@ public final class MicroBatcher implements Processor<String, PendingRequest, Str
             for (int i = 0; i < permits; i++) {
                 Waiting w = waiting.pollFirst();
                 PendingRequest p = store.get(w.offset());
-                if (p != null) { // always: entries leave the store only after being forwarded
-                    entries.add(p);
+                if (p == null) { // never: entries leave the store only after being forwarded
+                    continue;
+                }
+                try {
                     jobs.add(job(w.offset(), p));
+                    entries.add(p);
+                } catch (InvalidSettingsException e) {
+                    // validated on the way in; refused now only when a restart brought another bundle
+                    inflight.put(w.offset(), new InFlight(p, null));
+                    completed.add(new InferencePipeline.Completion(w.offset(), new Outcome.Failed(
+                            FailureReason.INVALID_REQUEST, "invalid generation overrides: " + e.getMessage(), false, 0)));
                 }
             }
             metrics.bufferedChanged(-permits);
@@ -196,13 +209,10 @@ public final class MicroBatcher implements Processor<String, PendingRequest, Str
         }
     }
 
-    private static InferencePipeline.Job job(long offset, PendingRequest p) {
+    private InferencePipeline.Job job(long offset, PendingRequest p) throws InvalidSettingsException {
         CaptionRequest r = p.getRequest();
-        GenerationOverrides o = r.getOverrides();
-        Captioner.Overrides overrides = o == null ? Captioner.Overrides.NONE
-                : new Captioner.Overrides(o.getPrompt(), o.getNumBeams(), o.getMaxNewTokens(), o.getMinNewTokens());
-        return new InferencePipeline.Job(offset, r.getImageUri(), r.getExpectedSha256(), overrides,
-                p.getReceivedAt().toEpochMilli());
+        return new InferencePipeline.Job(offset, r.getImageUri(), r.getExpectedSha256(),
+                RequestOverrides.settings(captioner, r), p.getReceivedAt().toEpochMilli());
     }
 
     private void forwardCompleted() {
@@ -242,7 +252,11 @@ public final class MicroBatcher implements Processor<String, PendingRequest, Str
     public void close() {
         // Revoked or shutting down: work in flight is dropped, its entries stay in the store and
         // whoever owns the task next (this instance after a restart, or another) redoes them.
-        inflight.values().forEach(f -> f.ticket().cancel());
+        inflight.values().forEach(f -> {
+            if (f.ticket() != null) {
+                f.ticket().cancel();
+            }
+        });
         metrics.bufferedChanged(-waiting.size());
         if (!inflight.isEmpty() || !waiting.isEmpty()) {
             log.info("event=batcher_closed task={} in_flight={} waiting={}", context.taskId(), inflight.size(), waiting.size());

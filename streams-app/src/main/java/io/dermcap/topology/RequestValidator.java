@@ -1,7 +1,6 @@
 package io.dermcap.topology;
 
 import io.dermcap.events.CaptionRequest;
-import io.dermcap.events.GenerationOverrides;
 import io.dermcap.events.Passthrough;
 import io.dermcap.events.SourcePosition;
 import io.dermcap.events.internal.PendingRequest;
@@ -123,14 +122,10 @@ final class RequestValidator implements Processor<String, CaptionRequest, String
         if (r.getExpectedSha256() != null && !SHA256.matcher(r.getExpectedSha256()).matches()) {
             return "expected_sha256 must be 64 hexadecimal characters";
         }
-        GenerationOverrides o = r.getOverrides();
-        if (o != null) {
-            try {
-                captioner.settingsFor(new Captioner.Overrides(o.getPrompt(), o.getNumBeams(), o.getMaxNewTokens(),
-                        o.getMinNewTokens()));
-            } catch (InvalidSettingsException e) {
-                return "invalid generation overrides: " + e.getMessage();
-            }
+        try {
+            RequestOverrides.settings(captioner, r);
+        } catch (InvalidSettingsException e) {
+            return "invalid generation overrides: " + e.getMessage();
         }
         return null;
     }

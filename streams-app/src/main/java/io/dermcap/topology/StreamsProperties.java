@@ -4,6 +4,7 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.StreamsConfig;
 
+import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
 
@@ -17,6 +18,15 @@ public final class StreamsProperties {
 
     public static final String AT_LEAST_ONCE = StreamsConfig.AT_LEAST_ONCE;
     public static final String EXACTLY_ONCE_V2 = StreamsConfig.EXACTLY_ONCE_V2;
+    public static final String DEFAULT_APPLICATION_ID = "dermcap";
+    public static final long COMMIT_INTERVAL_MS = 1000;
+    public static final long COMMIT_INTERVAL_MS_EXACTLY_ONCE = 100;
+    /** Kafka Streams' own default (100) would delay every outcome. */
+    public static final long LINGER_MS = 5;
+    public static final long MIN_MAX_POLL_INTERVAL_MS = 300_000;
+    public static final long MIN_TRANSACTION_TIMEOUT_MS = 10_000;
+    /** Stream-thread waits for capacity that must fit in a poll interval (and a transaction). */
+    public static final int BLOCKS_PER_POLL = 4;
 
     /** Keys dermcap sets itself; a user value would break the one-outcome-per-record promise. */
     private static final java.util.List<String> RESERVED = java.util.List.of(
@@ -32,7 +42,7 @@ public final class StreamsProperties {
      * @param kafka the {@code kafka.} settings with the prefix removed
      * @throws InvalidSetting naming the Kafka key that is missing, reserved or too small
      */
-    public static Properties derive(Map<String, String> kafka, BatchOptions batch) {
+    public static Derived derive(Map<String, String> kafka, BatchOptions batch) {
         for (String key : RESERVED) {
             if (kafka.containsKey(key)) {
                 throw new InvalidSetting(key, "is managed by dermcap and cannot be configured");
@@ -43,7 +53,7 @@ public final class StreamsProperties {
         if (blank(kafka.get(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG))) {
             throw new InvalidSetting(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "is required (host:port,...)");
         }
-        p.putIfAbsent(StreamsConfig.APPLICATION_ID_CONFIG, "dermcap");
+        p.putIfAbsent(StreamsConfig.APPLICATION_ID_CONFIG, DEFAULT_APPLICATION_ID);
 
         String guarantee = kafka.getOrDefault(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, AT_LEAST_ONCE);
         if (!guarantee.equals(AT_LEAST_ONCE) && !guarantee.equals(EXACTLY_ONCE_V2)) {
@@ -55,20 +65,28 @@ public final class StreamsProperties {
 
         // Commits bound how long a forwarded outcome's buffer entry lingers (at_least_once) and
         // how late captions become visible to read_committed consumers (exactly_once_v2).
-        long commitMs = positive(kafka, StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, eos ? 100 : 1000);
+        long commitMs = positive(kafka, StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, eos ? COMMIT_INTERVAL_MS_EXACTLY_ONCE : COMMIT_INTERVAL_MS);
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, Long.toString(commitMs));
         // Poll no longer than the batcher's punctuation so age-based flushes stay on time.
         p.putIfAbsent(StreamsConfig.POLL_MS_CONFIG, Long.toString(batch.punctuateInterval().toMillis()));
-        p.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, "5");
+        p.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, Long.toString(LINGER_MS));
 
         long block = batch.backpressureBlock().toMillis();
-        atLeast(p, kafka, ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 300_000, 4 * block,
-                "4 x batch.backpressure.block.ms");
+        long maxPoll = atLeast(p, kafka, ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, MIN_MAX_POLL_INTERVAL_MS,
+                BLOCKS_PER_POLL * block, BLOCKS_PER_POLL + " x batch.backpressure.block.ms");
         if (eos) {
-            atLeast(p, kafka, ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 10_000, commitMs + 4 * block,
-                    "commit.interval.ms + 4 x batch.backpressure.block.ms");
+            atLeast(p, kafka, ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, MIN_TRANSACTION_TIMEOUT_MS,
+                    commitMs + BLOCKS_PER_POLL * block, "commit.interval.ms + " + BLOCKS_PER_POLL + " x batch.backpressure.block.ms");
         }
-        return p;
+        return new Derived(p, eos, Duration.ofMillis(maxPoll));
+    }
+
+    /**
+     * The Streams properties with what was derived from them, typed.
+     *
+     * @param maxPollInterval the consumer's max.poll.interval.ms as it will run
+     */
+    public record Derived(Properties properties, boolean exactlyOnce, Duration maxPollInterval) {
     }
 
     /** A Kafka setting (key without the {@code kafka.} prefix) that cannot work. */
@@ -85,15 +103,18 @@ public final class StreamsProperties {
         }
     }
 
-    private static void atLeast(Properties p, Map<String, String> kafka, String key, long usual, long required, String why) {
+    /** The value of {@code key}: the user's, checked against {@code required}, or max(usual, required). */
+    private static long atLeast(Properties p, Map<String, String> kafka, String key, long usual, long required, String why) {
         if (kafka.containsKey(key)) {
             long value = positive(kafka, key, 0);
             if (value < required) {
                 throw new InvalidSetting(key, "must be at least " + required + " ms (" + why + ")");
             }
-        } else {
-            p.put(key, Long.toString(Math.max(usual, required)));
+            return value;
         }
+        long value = Math.max(usual, required);
+        p.put(key, Long.toString(value));
+        return value;
     }
 
     private static long positive(Map<String, String> kafka, String key, long fallback) {

@@ -59,10 +59,12 @@ class CaptionCommandTest {
         assertThat(good.get("settings").get("num_beams").asInt()).isEqualTo(2);
         assertThat(good.get("timings").get("batch_decode_ms").asDouble()).isPositive();
         JsonNode truncated = json.readTree(r.stdout().get(1));
-        assertThat(truncated.get("error").get("reason").asText()).isEqualTo("CORRUPT");
-        assertThat(json.readTree(r.stdout().get(2)).get("error").get("reason").asText()).isEqualTo("EMPTY");
+        // the failure events' vocabulary: the same pipeline as the service
+        assertThat(truncated.get("error").get("reason").asText()).isEqualTo("UNDECODABLE_IMAGE");
+        assertThat(json.readTree(r.stdout().get(2)).get("error").get("reason").asText()).isEqualTo("UNDECODABLE_IMAGE");
         assertThat(json.readTree(r.stdout().get(3)).get("caption").asText()).isNotBlank();
-        assertThat(r.stderr()).contains("b-truncated.png: CORRUPT").contains("c-empty.jpg: EMPTY").contains("4/4 images, 2 failed");
+        assertThat(r.stderr()).contains("b-truncated.png: UNDECODABLE_IMAGE").contains("c-empty.jpg: UNDECODABLE_IMAGE")
+                .contains("4/4 images, 2 failed");
     }
 
     @Test
@@ -76,8 +78,28 @@ class CaptionCommandTest {
                 IMAGES.resolve("rgb.bmp").toString(), tmp.resolve("nope.png").toString(), "s3://bucket/prefix/");
         assertThat(missing.exit()).isEqualTo(1);
         assertThat(missing.stdout()).hasSize(1);
+        // the bucket allow-list holds for a listing as for a fetch, before any network traffic
         assertThat(missing.stderr()).contains("nope.png: ").contains("no such file")
-                .contains("s3://bucket/prefix/: no input source for s3://");
+                .contains("s3://bucket/prefix/: URI_NOT_ALLOWED: bucket 'bucket' is not allow-listed");
+    }
+
+    @Test
+    void objectsGoThroughTheServicesFetcherAllowListsAndLimits() throws Exception {
+        Run r = run("caption", "--bundle", TINY.toString(), "--threads", "1", "--max-new-tokens", "4", "--min-new-tokens", "1",
+                "--max-bytes", "1000", IMAGES.resolve("rgb.bmp").toString(), "https://images.example.org/a.png", "ftp://x/y.png");
+        assertThat(r.exit()).isEqualTo(1);
+        ObjectMapper json = new ObjectMapper();
+        assertThat(r.stdout()).hasSize(2);
+        JsonNode big = json.readTree(r.stdout().get(0));
+        assertThat(big.get("error").get("reason").asText()).as(big.toString()).isEqualTo("TOO_LARGE");
+        JsonNode https = json.readTree(r.stdout().get(1));
+        assertThat(https.get("path").asText()).isEqualTo("https://images.example.org/a.png");
+        assertThat(https.get("error").get("reason").asText()).isEqualTo("URI_NOT_ALLOWED");
+        assertThat(r.stderr()).contains("ftp://x/y.png: no input source for ftp://");
+
+        Run unknown = run("caption", "--bundle", TINY.toString(), "--set", "storage.max.byte=5", IMAGES.resolve("rgb.bmp").toString());
+        assertThat(unknown.exit()).isEqualTo(2);
+        assertThat(unknown.stderr()).contains("invalid setting").contains("storage.max.byte");
     }
 
     @Test

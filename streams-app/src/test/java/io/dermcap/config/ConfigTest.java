@@ -42,6 +42,7 @@ class ConfigTest {
         assertThat(s.getProperty("processing.guarantee")).isEqualTo("at_least_once");
         assertThat(s.getProperty("commit.interval.ms")).isEqualTo("1000");
         assertThat(s.getProperty("max.poll.interval.ms")).isEqualTo("300000");
+        assertThat(c.maxPollInterval()).isEqualTo(java.time.Duration.ofMillis(300_000));
         assertThat(s.getProperty("poll.ms")).isEqualTo("50");
         assertThat(s).doesNotContainKey("transaction.timeout.ms");
     }
@@ -204,7 +205,29 @@ class ConfigTest {
                 .satisfies(e -> assertThat(e.getMessage()).doesNotContain("topsecret"));
         DermcapConfig ok = Config.load(file("kafka.bootstrap.servers=b:9092\nserde.schema.registry.url=mock://x\nbundle.dir=/b\n"),
                 Map.of("DERMCAP_SERDE_AUTO_REGISTER_SCHEMAS", "false"));
-        assertThat(ok.serde()).containsEntry("schema.registry.url", "mock://x").containsEntry("auto.register.schemas", "false");
+        assertThat(ok.serdeSettings()).containsEntry("schema.registry.url", "mock://x").containsEntry("auto.register.schemas", "false");
+        assertThat(ok.serde().autoRegister()).isFalse();
+        assertThat(ok.serde().registry().mockScope()).isEqualTo("x");
+    }
+
+    @Test
+    void theOfflineCommandsReadTheSameKeysWithTheSameDefaultsAndNeedNoKafka() throws IOException {
+        Path run = file("kafka.bootstrap.servers=b:9092\nserde.schema.registry.url=mock://t\nbundle.dir=/b\nstorage.s3.buckets=scans\n");
+        DermcapConfig service = Config.load(run, Map.of());
+        OfflineConfig same = Config.offline(run, Map.of(), Map.of());
+        assertThat(same.storage()).isEqualTo(service.storage());
+        assertThat(same.imageLimits()).isEqualTo(service.imageLimits());
+        assertThat(same.engine()).isEqualTo(service.engine());
+
+        OfflineConfig flags = Config.offline(null, Map.of("bundle.dir", "/c", "storage.max.bytes", "1000", "engine.threads", "1"),
+                Map.of("DERMCAP_STORAGE_MAX_BYTES", "5"));
+        assertThat(flags.bundleDir()).isEqualTo(Path.of("/c"));
+        assertThat(flags.imageLimits().maxBytes()).isEqualTo(1000).isEqualTo(flags.storage().maxBytes());
+        assertThat(flags.engine().intraOpThreads()).isEqualTo(1);
+        assertThatThrownBy(() -> Config.offline(null, Map.of("bundle.dir", "/c", "storage.max.byte", "1"), Map.of()))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("storage.max.byte").hasMessageContaining("the command line");
+        assertThatThrownBy(() -> Config.offline(null, Map.of(), Map.of()))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("bundle.dir").hasMessageContaining("required");
     }
 
     @Test

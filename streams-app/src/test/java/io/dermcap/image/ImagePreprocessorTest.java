@@ -2,6 +2,7 @@ package io.dermcap.image;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.dermcap.image.ImageException.Reason;
+import io.dermcap.testing.TestDefaults;
 import org.junit.jupiter.api.Test;
 
 import javax.imageio.ImageIO;
@@ -25,7 +26,7 @@ class ImagePreprocessorTest {
      */
     private static final Set<String> LOSSY_DECODERS_DIFFER = Set.of("lossy.webp");
 
-    private final ImagePreprocessor preprocessor = new ImagePreprocessor(PreprocessingSpec.CLIP_224, ImageLimits.DEFAULT);
+    private final ImagePreprocessor preprocessor = new ImagePreprocessor(TestDefaults.CLIP_224, TestDefaults.IMAGE_LIMITS);
 
     @Test
     void decodesEveryFormatAndModeLikePillowConvertRgb() throws Exception {
@@ -96,7 +97,7 @@ class ImagePreprocessorTest {
 
     @Test
     void overTheByteLimit() {
-        ImagePreprocessor small = new ImagePreprocessor(PreprocessingSpec.CLIP_224, new ImageLimits(1_000_000, 100));
+        ImagePreprocessor small = new ImagePreprocessor(TestDefaults.CLIP_224, new ImageLimits(1_000_000, 100));
         assertThatThrownBy(() -> small.preprocess(PilVectors.bytes("rgb.png")))
                 .isInstanceOfSatisfying(ImageException.class, e -> assertThat(e.reason()).isEqualTo(Reason.TOO_LARGE))
                 .hasMessageContaining("over the limit of 100");
@@ -108,7 +109,7 @@ class ImagePreprocessorTest {
         // so TOO_MANY_PIXELS proves the limit is checked before any pixel is read
         byte[] png = pngHeaderOnly(60_000, 60_000);
         assertReason(png, Reason.TOO_MANY_PIXELS, "3600000000 pixels, over the limit of 89478485");
-        ImagePreprocessor tiny = new ImagePreprocessor(PreprocessingSpec.CLIP_224, new ImageLimits(100, 1 << 20));
+        ImagePreprocessor tiny = new ImagePreprocessor(TestDefaults.CLIP_224, new ImageLimits(100, 1 << 20));
         assertThatThrownBy(() -> tiny.preprocess(PilVectors.bytes("rgb.png")))
                 .isInstanceOfSatisfying(ImageException.class, e -> assertThat(e.reason()).isEqualTo(Reason.TOO_MANY_PIXELS));
     }

@@ -43,7 +43,7 @@ class InferencePipelineTest {
         List<InferencePipeline.Job> jobs = new ArrayList<>();
         for (int i = from; i < from + count; i++) {
             fetcher.put("s3://b/" + i, i);
-            jobs.add(new InferencePipeline.Job(i, "s3://b/" + i, null, Captioner.Overrides.NONE, 0));
+            jobs.add(new InferencePipeline.Job(i, "s3://b/" + i, null, FakeCaptioner.DEFAULTS, 0));
         }
         return jobs;
     }
@@ -112,16 +112,16 @@ class InferencePipelineTest {
     void everyJobEndsExactlyOnceAndReturnsItsPermit() {
         captioner.gate.release(100);
         List<InferencePipeline.Job> jobs = new ArrayList<>(jobs(0, 5));
-        jobs.add(new InferencePipeline.Job(100, "s3://b/missing", null, Captioner.Overrides.NONE, 0));
+        jobs.add(new InferencePipeline.Job(100, "s3://b/missing", null, FakeCaptioner.DEFAULTS, 0));
         fetcher.putRaw("s3://b/pdf", "%PDF".getBytes());
-        jobs.add(new InferencePipeline.Job(101, "s3://b/pdf", null, Captioner.Overrides.NONE, 0));
-        jobs.add(new InferencePipeline.Job(102, "s3://b/0", null, new Captioner.Overrides(null, 42, null, null), 0));
+        jobs.add(new InferencePipeline.Job(101, "s3://b/pdf", null, FakeCaptioner.DEFAULTS, 0));
+        jobs.add(new InferencePipeline.Job(102, "s3://b/0", "00".repeat(32), FakeCaptioner.DEFAULTS, 0));
         submit(jobs);
         await().until(() -> done.size() == 8);
         assertThat(done).extracting(InferencePipeline.Completion::id).containsExactlyInAnyOrder(0L, 1L, 2L, 3L, 4L, 100L, 101L, 102L);
         assertThat(done).filteredOn(c -> c.outcome() instanceof Outcome.Failed)
                 .extracting(c -> ((Outcome.Failed) c.outcome()).reason())
-                .containsExactlyInAnyOrder(FailureReason.OBJECT_MISSING, FailureReason.UNDECODABLE_IMAGE, FailureReason.INVALID_REQUEST);
+                .containsExactlyInAnyOrder(FailureReason.OBJECT_MISSING, FailureReason.UNDECODABLE_IMAGE, FailureReason.INTEGRITY_MISMATCH);
         assertThat(captioner.batchSizes).containsExactly(5);
         assertThat(pipeline.availablePermits()).isEqualTo(24);
     }

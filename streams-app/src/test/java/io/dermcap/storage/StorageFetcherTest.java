@@ -1,5 +1,6 @@
 package io.dermcap.storage;
 
+import io.dermcap.Sha256;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -29,7 +30,7 @@ class StorageFetcherTest {
 
     /** Plain http to loopback is allowed here only because the scripted servers live there. */
     private static StorageOptions local() {
-        return StorageOptions.builder()
+        return StorageOptionsBuilder.defaults()
                 .hosts("127.0.0.1", "images.test")
                 .addresses(Set.of(AddressClass.LOOPBACK))
                 .plainHttp(true)
@@ -54,9 +55,9 @@ class StorageFetcherTest {
                 ScriptedServer.ok(out, IMAGE);
             }
         })) {
-            FetchedObject object = fetcher(local()).fetch(server.url("/a/x.png?v=1"), StorageFetcher.sha256(IMAGE).toUpperCase());
+            FetchedObject object = fetcher(local()).fetch(server.url("/a/x.png?v=1"), Sha256.of(IMAGE).toUpperCase());
             assertThat(object.bytes()).isEqualTo(IMAGE);
-            assertThat(object.sha256()).isEqualTo(StorageFetcher.sha256(IMAGE));
+            assertThat(object.sha256()).isEqualTo(Sha256.of(IMAGE));
             assertThat(object.attempts()).isEqualTo(3);
             assertThat(waits).hasSize(2);
             assertThat(waits.get(0)).isBetween(Duration.ZERO, Duration.ofMillis(100));
@@ -97,7 +98,7 @@ class StorageFetcherTest {
 
     @Test
     void theRetryBudgetBoundsTheTotalTime() throws Exception {
-        StorageOptions options = local().toBuilder().retry(
+        StorageOptions options = StorageOptionsBuilder.from(local()).retry(
                 new StorageOptions.RetryPolicy(1000, Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(600))).build();
         try (ScriptedServer server = new ScriptedServer((n, head, out) ->
                 ScriptedServer.write(out, "HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n"))) {
@@ -172,7 +173,7 @@ class StorageFetcherTest {
 
     @Test
     void aTricklingServerHitsTheAttemptTimeout() throws Exception {
-        StorageOptions options = local().toBuilder()
+        StorageOptions options = StorageOptionsBuilder.from(local())
                 .timeouts(Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofMillis(400))
                 .retry(new StorageOptions.RetryPolicy(2, Duration.ZERO, Duration.ZERO, Duration.ofSeconds(10)))
                 .build();
@@ -246,7 +247,7 @@ class StorageFetcherTest {
 
     @Test
     void namesResolvingToForbiddenAddressesAreRefusedAndCheckedAddressesAreTheOnesDialled() throws Exception {
-        StorageOptions publicOnly = local().toBuilder().addresses(Set.of(AddressClass.PUBLIC)).build();
+        StorageOptions publicOnly = StorageOptionsBuilder.from(local()).addresses(Set.of(AddressClass.PUBLIC)).build();
         AtomicInteger lookups = new AtomicInteger();
         AddressPolicy.Resolver rebinding = host -> lookups.incrementAndGet() == 1
                 ? new InetAddress[] {InetAddress.getByName("93.184.216.34"), InetAddress.getByName("10.0.0.7")}
@@ -295,9 +296,9 @@ class StorageFetcherTest {
         Files.createSymbolicLink(root.resolve("sub/inside.png"), root.resolve("x.png"));
         Files.createSymbolicLink(root.resolve("dirlink"), dir);
         Files.write(root.resolve("big.png"), new byte[2048]);
-        StorageFetcher fetcher = fetcher(local().toBuilder().fileRoot(root).build());
+        StorageFetcher fetcher = fetcher(StorageOptionsBuilder.from(local()).fileRoot(root).build());
 
-        FetchedObject object = fetcher.fetch(root.resolve("x.png").toUri().toString(), StorageFetcher.sha256(IMAGE));
+        FetchedObject object = fetcher.fetch(root.resolve("x.png").toUri().toString(), Sha256.of(IMAGE));
         assertThat(object.bytes()).isEqualTo(IMAGE);
         assertThat(object.attempts()).isEqualTo(1);
         assertThat(fetcher.fetch("file://" + root + "/sub/inside.png", null).bytes()).isEqualTo(IMAGE);

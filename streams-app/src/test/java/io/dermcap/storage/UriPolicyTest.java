@@ -22,7 +22,7 @@ class UriPolicyTest {
 
     @BeforeAll
     static void policy() {
-        policy = new UriPolicy(StorageOptions.builder()
+        policy = new UriPolicy(StorageOptionsBuilder.defaults()
                 .buckets("images", "scans.v2")
                 .hosts("images.example.org", "*.cdn.example.net", "93.184.216.34", "[2606:2800:220:1::1]",
                         "127.0.0.1", "169.254.169.254")
@@ -147,7 +147,7 @@ class UriPolicyTest {
 
     @Test
     void fileAndPlainHttpAreOffByDefault() {
-        UriPolicy defaults = new UriPolicy(StorageOptions.builder().hosts("127.0.0.1").build());
+        UriPolicy defaults = new UriPolicy(StorageOptionsBuilder.defaults().hosts("127.0.0.1").build());
         assertThatThrownBy(() -> defaults.parse("file:///srv/x.png")).hasMessageContaining("file:// URIs are disabled");
         assertThatThrownBy(() -> defaults.parse("https://127.0.0.1/x")).hasMessageContaining("LOOPBACK");
         assertThatThrownBy(() -> defaults.parse("s3://images/x")).hasMessageContaining("not allow-listed");

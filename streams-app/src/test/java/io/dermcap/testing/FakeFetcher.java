@@ -1,9 +1,9 @@
 package io.dermcap.testing;
 
+import io.dermcap.Sha256;
 import io.dermcap.storage.FetchException;
 import io.dermcap.storage.FetchedObject;
 import io.dermcap.storage.ObjectFetcher;
-import io.dermcap.storage.StorageFetcher;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -21,7 +21,7 @@ public final class FakeFetcher implements ObjectFetcher {
     public String put(String uri, int tag) {
         byte[] bytes = ("img:" + tag).getBytes(StandardCharsets.US_ASCII);
         objects.put(uri, bytes);
-        return StorageFetcher.sha256(bytes);
+        return Sha256.of(bytes);
     }
 
     public void putRaw(String uri, byte[] bytes) {
@@ -56,7 +56,7 @@ public final class FakeFetcher implements ObjectFetcher {
         if (bytes == null) {
             throw new FetchException(FetchException.Reason.OBJECT_MISSING, false, 1, "no such object: " + uri, null);
         }
-        String sha = StorageFetcher.sha256(bytes);
+        String sha = Sha256.of(bytes);
         if (expectedSha256 != null && !expectedSha256.equals(sha)) {
             throw new FetchException(FetchException.Reason.INTEGRITY_MISMATCH, false, 1,
                     "sha256 " + sha + " differs from expected " + expectedSha256, null);

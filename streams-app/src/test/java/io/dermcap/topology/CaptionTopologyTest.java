@@ -1,5 +1,6 @@
 package io.dermcap.topology;
 
+import io.dermcap.Sha256;
 import io.dermcap.events.CaptionEvent;
 import io.dermcap.events.CaptionRequest;
 import io.dermcap.events.ErrorCode;
@@ -8,7 +9,6 @@ import io.dermcap.events.FinishReason;
 import io.dermcap.events.GenerationOverrides;
 import io.dermcap.events.Passthrough;
 import io.dermcap.storage.FetchException;
-import io.dermcap.storage.StorageFetcher;
 import io.dermcap.testing.FakeCaptioner;
 import io.dermcap.testing.FakeFetcher;
 import org.apache.kafka.streams.KeyValue;
@@ -56,7 +56,7 @@ class CaptionTopologyTest {
             assertThat(e.getTokenIds()).containsExactly(i, 11, 12);
             assertThat(e.getTokenCount()).isEqualTo(3);
             assertThat(e.getFinishReason()).isEqualTo(FinishReason.EOS);
-            assertThat(e.getImageSha256()).isEqualTo(StorageFetcher.sha256(("img:" + i).getBytes(StandardCharsets.US_ASCII)));
+            assertThat(e.getImageSha256()).isEqualTo(Sha256.of(("img:" + i).getBytes(StandardCharsets.US_ASCII)));
             assertThat(e.getIds().getStudyInstanceUid()).endsWith("." + kv.key);
             assertThat(e.getIds().getCorrelation()).containsEntry("order", "ORD-" + kv.key);
             assertThat(e.getModel().getBundleVersion()).isEqualTo("2025.08.30-test");

@@ -52,7 +52,7 @@ class MicroBatcherTest {
     }
 
     private MicroBatcher start() {
-        batcher = new MicroBatcher("buffer", options, pipeline, metrics, null);
+        batcher = new MicroBatcher("buffer", options, pipeline, captioner, metrics, null);
         batcher.init(context);
         return batcher;
     }

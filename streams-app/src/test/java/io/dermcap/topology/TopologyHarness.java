@@ -61,7 +61,7 @@ final class TopologyHarness implements AutoCloseable {
         this.serdes = serdes;
         this.pipeline = new InferencePipeline(captioner, fetcher, new FakeDecoder(), batch.pipeline(), metrics);
         Properties props = StreamsProperties.derive(Map.of("bootstrap.servers", "unused:9092",
-                "application.id", "dermcap-test"), batch);
+                "application.id", "dermcap-test"), batch).properties();
         props = CaptionTopology.withHandlers(props, new DeadLetters(options, captioner.info(), serdes.failures().serializer()));
         driver = new TopologyTestDriver(CaptionTopology.build(options, batch, serdes, captioner, pipeline, metrics,
                 commitCounter), props, Instant.parse("2026-01-01T00:00:00Z"));

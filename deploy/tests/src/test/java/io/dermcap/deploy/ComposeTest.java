@@ -1,10 +1,10 @@
 package io.dermcap.deploy;
 
+import io.dermcap.Sha256;
 import io.dermcap.config.Config;
 import io.dermcap.config.DermcapConfig;
 import io.dermcap.events.CaptionRequest;
 import io.dermcap.model.EngineOptions;
-import io.dermcap.storage.StorageFetcher;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaCompatibility;
 import org.apache.avro.generic.GenericDatumReader;
@@ -134,7 +134,7 @@ class ComposeTest {
         assertThat(advertised).as("a listener the broker advertises")
                 .anySatisfy(l -> assertThat(l).endsWith("://" + config.streams().getProperty("bootstrap.servers")));
 
-        URI registry = URI.create(config.serde().get("schema.registry.url"));
+        URI registry = URI.create(config.serdeSettings().get("schema.registry.url"));
         assertThat(services).containsKey(registry.getHost());
         assertThat(URI.create(text(services, registry.getHost(), "environment", "SCHEMA_REGISTRY_LISTENERS")).getPort())
                 .isEqualTo(registry.getPort());
@@ -173,7 +173,7 @@ class ComposeTest {
 
         assertThat(option(command, "--topic")).isEqualTo(config.topology().requestTopic());
         assertThat(option(command, "--bootstrap-server")).isEqualTo(config.streams().getProperty("bootstrap.servers"));
-        assertThat(property(command, "schema.registry.url")).isEqualTo(config.serde().get("schema.registry.url"));
+        assertThat(property(command, "schema.registry.url")).isEqualTo(config.serdeSettings().get("schema.registry.url"));
         assertThat(property(command, "key.serializer")).as("dermcap reads keys as UTF-8 strings")
                 .isEqualTo("org.apache.kafka.common.serialization.StringSerializer");
 
@@ -214,7 +214,7 @@ class ComposeTest {
                 captions++;
                 assertThat(allowed).as("%s: bucket allowed", key).isTrue();
                 assertThat(object).as("%s: uploaded by minio-init", key).isNotNull().isRegularFile();
-                String sha = StorageFetcher.sha256(Files.readAllBytes(object));
+                String sha = Sha256.of(Files.readAllBytes(object));
                 assertThat(request.get("expected_sha256")).as("%s: expected_sha256", key).hasToString(sha);
             } else if (expect.equals("OBJECT_MISSING")) {
                 assertThat(allowed).as("%s: bucket allowed", key).isTrue();

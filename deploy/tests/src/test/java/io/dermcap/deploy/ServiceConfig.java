@@ -38,7 +38,7 @@ final class ServiceConfig {
             throw new AssertionError("kafka.* settings that no Kafka client reads: " + unknownKafka);
         }
         Set<String> serdeKeys = publicStringConstants(AvroSerdeConfig.class);
-        Set<String> unknownSerde = new TreeSet<>(config.serde().keySet());
+        Set<String> unknownSerde = new TreeSet<>(config.serdeSettings().keySet());
         unknownSerde.removeAll(serdeKeys);
         if (!unknownSerde.isEmpty()) {
             throw new AssertionError("serde.* settings that the registry serde does not read: " + unknownSerde);

@@ -3,15 +3,14 @@ package io.dermcap.it.bench;
 import io.dermcap.events.CaptionEvent;
 import io.dermcap.events.CaptionRequest;
 import io.dermcap.image.ImageException;
-import io.dermcap.image.ImageLimits;
 import io.dermcap.image.ImagePreprocessor;
 import io.dermcap.it.service.Lesions;
 import io.dermcap.it.service.Outcomes;
 import io.dermcap.it.service.ServiceScenario;
 import io.dermcap.model.Captioner;
-import io.dermcap.model.EngineOptions;
 import io.dermcap.model.GenerationSettings;
 import io.dermcap.model.runtime.OnnxCaptioner;
+import io.dermcap.testing.TestDefaults;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -61,9 +60,9 @@ class EndToEndBenchmark {
                         + " load before %s%n", BUNDLE, BATCH, REQUESTS, ROUNDS, DELAY_MS,
                 Runtime.getRuntime().availableProcessors(), loadAverage()));
 
-        try (OnnxCaptioner engine = OnnxCaptioner.load(BUNDLE, EngineOptions.DEFAULT);
+        try (OnnxCaptioner engine = OnnxCaptioner.load(BUNDLE, TestDefaults.ENGINE);
              ServiceScenario s = new ServiceScenario(2)) {
-            ImagePreprocessor pre = new ImagePreprocessor(engine.preprocessing(), ImageLimits.DEFAULT);
+            ImagePreprocessor pre = new ImagePreprocessor(engine.preprocessing(), TestDefaults.IMAGE_LIMITS);
             GenerationSettings settings = engine.settingsFor(Captioner.Overrides.NONE);
             s.startInProcess("bench", Map.of(
                     "bundle.dir", BUNDLE.toAbsolutePath().toString(),

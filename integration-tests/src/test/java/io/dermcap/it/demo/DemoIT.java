@@ -2,6 +2,7 @@ package io.dermcap.it.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dermcap.Sha256;
 import io.dermcap.demo.Demo;
 import io.dermcap.demo.SyntheticLesions;
 import io.dermcap.events.CaptionEvent;
@@ -9,7 +10,6 @@ import io.dermcap.it.servers.TestServers;
 import io.dermcap.it.service.ServiceScenario;
 import io.dermcap.registry.HttpSchemaRegistryClient;
 import io.dermcap.registry.RegistryClientConfig;
-import io.dermcap.storage.StorageFetcher;
 import org.apache.kafka.clients.admin.Admin;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -124,7 +124,7 @@ class DemoIT {
             assertThat(e.getRequestId()).startsWith("demo-" + run + "-");
             int index = Integer.parseInt(e.getRequestId().substring(("demo-" + run + "-").length()));
             byte[] uploaded = SyntheticLesions.generate(SEED + index).bytes();
-            assertThat(e.getImageSha256()).isEqualTo(StorageFetcher.sha256(uploaded));
+            assertThat(e.getImageSha256()).isEqualTo(Sha256.of(uploaded));
             assertThat(e.getImageBytes()).isEqualTo(uploaded.length);
             assertThat(e.getCaption()).isNotBlank();
             assertThat(e.getTokenIds()).hasSize(e.getTokenCount()).isNotEmpty();

@@ -3,10 +3,8 @@ package io.dermcap.it.faults;
 import io.dermcap.config.Config;
 import io.dermcap.model.Caption;
 import io.dermcap.model.Captioner;
-import io.dermcap.model.GenerationSettings;
-import io.dermcap.model.InvalidSettingsException;
+import io.dermcap.model.ForwardingCaptioner;
 import io.dermcap.model.ModelException;
-import io.dermcap.model.ModelInfo;
 import io.dermcap.service.CaptionService;
 
 import java.nio.file.Path;
@@ -50,29 +48,18 @@ public final class FaultInjectingMain {
             default -> throw new IllegalArgumentException("-D" + FAULT + " must be model-error, engine-dies or startup-error, not '"
                     + fault + "'");
         };
-        CaptionService service = CaptionService.start(Config.load(Path.of(args[2]), System.getenv()), decorator);
+        CaptionService service = CaptionService.start(Config.load(Path.of(args[2])), decorator);
         Runtime.getRuntime().addShutdownHook(new Thread(service::close, "dermcap-sigterm"));
         System.exit(service.awaitStop());
     }
 
     /** The engine, except that a batch holding the marker request fails as a whole. */
-    static final class FailingBatches implements Captioner {
-        private final Captioner engine;
+    static final class FailingBatches extends ForwardingCaptioner {
         private final boolean fatal;
 
         FailingBatches(Captioner engine, boolean fatal) {
-            this.engine = engine;
+            super(engine);
             this.fatal = fatal;
-        }
-
-        @Override
-        public ModelInfo info() {
-            return engine.info();
-        }
-
-        @Override
-        public GenerationSettings settingsFor(Overrides overrides) throws InvalidSettingsException {
-            return engine.settingsFor(overrides);
         }
 
         @Override
@@ -83,12 +70,7 @@ public final class FaultInjectingMain {
                 }
                 throw new ModelException("injected fault: onnxruntime failed on this batch");
             }
-            return engine.caption(batch);
-        }
-
-        @Override
-        public void close() {
-            engine.close();
+            return delegate.caption(batch);
         }
     }
 }

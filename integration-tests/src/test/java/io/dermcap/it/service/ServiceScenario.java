@@ -1,5 +1,6 @@
 package io.dermcap.it.service;
 
+import io.dermcap.Sha256;
 import io.dermcap.config.Config;
 import io.dermcap.events.CaptionEvent;
 import io.dermcap.events.CaptionRequest;
@@ -12,7 +13,6 @@ import io.dermcap.registry.RegistryClientConfig;
 import io.dermcap.registry.SchemaRegistryClient;
 import io.dermcap.registry.WireFormat;
 import io.dermcap.service.CaptionService;
-import io.dermcap.storage.StorageFetcher;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -172,7 +172,7 @@ public final class ServiceScenario implements AutoCloseable {
 
     public String putImage(String key, byte[] bytes) {
         SERVERS.s3().put(bucket, key, bytes);
-        return StorageFetcher.sha256(bytes);
+        return Sha256.of(bytes);
     }
 
     public String uri(String key) {

@@ -3,21 +3,16 @@ package io.dermcap.model.bundle;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import io.dermcap.Sha256;
 import io.dermcap.model.bundle.BundleException.Reason;
 import io.dermcap.model.bundle.Manifest.Graph;
 import io.dermcap.model.bundle.Manifest.TensorSpec;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -255,7 +250,7 @@ public final class Bundle {
         try {
             List<Future<String>> hashes = new ArrayList<>();
             for (Expected f : files) {
-                hashes.add(pool.submit(() -> sha256(dir.resolve(f.file()))));
+                hashes.add(pool.submit(() -> Sha256.of(dir.resolve(f.file()))));
             }
             for (int i = 0; i < files.size(); i++) {
                 String actual = hashes.get(i).get();
@@ -272,24 +267,5 @@ public final class Bundle {
         } finally {
             pool.shutdownNow();
         }
-    }
-
-    /** Lower-case hex sha256 of a file. */
-    public static String sha256(Path file) throws IOException {
-        MessageDigest digest;
-        try {
-            digest = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 22);
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-            while (channel.read(buffer) >= 0) {
-                buffer.flip();
-                digest.update(buffer);
-                buffer.clear();
-            }
-        }
-        return HexFormat.of().formatHex(digest.digest());
     }
 }

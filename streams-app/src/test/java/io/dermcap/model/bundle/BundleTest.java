@@ -3,10 +3,12 @@ package io.dermcap.model.bundle;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.dermcap.Sha256;
 import io.dermcap.TestPaths;
 import io.dermcap.model.EngineOptions;
 import io.dermcap.model.bundle.BundleException.Reason;
 import io.dermcap.model.runtime.OnnxCaptioner;
+import io.dermcap.testing.TestDefaults;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -95,11 +97,11 @@ class BundleTest {
         Path dir = copy();
         Path vision = dir.resolve("vision_encoder.onnx");
         Files.copy(vision, dir.resolve("embed_tokens.onnx"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        String sha = Bundle.sha256(vision);
+        String sha = Sha256.of(vision);
         long bytes = Files.size(vision);
         editManifest(dir, m -> ((ObjectNode) m.get("graphs").get("embed_tokens")).put("sha256", sha).put("bytes", bytes));
         Bundle.load(dir); // hashes and declared signatures are consistent
-        assertThatThrownBy(() -> OnnxCaptioner.load(dir, EngineOptions.DEFAULT))
+        assertThatThrownBy(() -> OnnxCaptioner.load(dir, TestDefaults.ENGINE))
                 .isInstanceOfSatisfying(BundleException.class, e -> assertThat(e.reason()).isEqualTo(Reason.SIGNATURE_MISMATCH))
                 .hasMessageContaining("embed_tokens.onnx differs from manifest.json")
                 .hasMessageContaining("embed_tokens has no input input_ids");

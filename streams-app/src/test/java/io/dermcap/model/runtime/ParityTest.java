@@ -1,7 +1,6 @@
 package io.dermcap.model.runtime;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.dermcap.image.ImageLimits;
 import io.dermcap.image.ImagePreprocessor;
 import io.dermcap.image.PixelTensor;
 import io.dermcap.image.RgbImage;
@@ -11,6 +10,7 @@ import io.dermcap.model.Captioner.Request;
 import io.dermcap.model.EngineOptions;
 import io.dermcap.model.GenerationSettings;
 import io.dermcap.model.generation.PrefillItem;
+import io.dermcap.testing.TestDefaults;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -36,7 +36,7 @@ class ParityTest {
     static void load() throws Exception {
         captioner = OnnxCaptioner.load(ParityFixtures.TINY_BUNDLE, new EngineOptions(2, EngineOptions.OptimizationLevel.ALL,
                 EngineOptions.ExecutionProvider.CPU, 0, true));
-        preprocessor = new ImagePreprocessor(captioner.preprocessing(), ImageLimits.DEFAULT);
+        preprocessor = new ImagePreprocessor(captioner.preprocessing(), TestDefaults.IMAGE_LIMITS);
     }
 
     @AfterAll
