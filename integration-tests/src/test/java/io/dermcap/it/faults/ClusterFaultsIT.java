@@ -3,7 +3,6 @@ package io.dermcap.it.faults;
 import io.dermcap.it.servers.KafkaCluster;
 import io.dermcap.it.service.ChildService;
 import io.dermcap.it.service.ServiceScenario;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -40,14 +39,7 @@ class ClusterFaultsIT {
 
     @BeforeAll
     static void startCluster() throws Exception {
-        cluster = KafkaCluster.start();
-    }
-
-    @AfterAll
-    static void stopCluster() {
-        if (cluster != null) {
-            cluster.close();
-        }
+        cluster = KafkaCluster.shared();
     }
 
     /** Whatever a scenario did, the next one starts on a whole cluster. */
@@ -72,11 +64,11 @@ class ClusterFaultsIT {
             cluster.start(victim);
             Duration inSync = cluster.awaitPartitions(run.dataTopics(), KafkaCluster::fullyInSync, TIMEOUT);
             run.faultEnds();
-            run.recovery.add(run.scenario.outcomes(), kill);
+            run.recoverFrom(kill);
             run.finish("kill -9 of a leader", "kill -9 of broker " + victim + " (leading " + leaders.get(victim) + " of "
                             + leaders.values().stream().mapToInt(Integer::intValue).sum()
                             + " input and changelog partitions), back after " + run.faultSeconds() + " s",
-                    "kill to first outcome: " + run.recovery.summary(),
+                    "kill",
                     "ISR full again " + Recovery.seconds(inSync) + " after it was back");
         }
     }
@@ -95,10 +87,10 @@ class ClusterFaultsIT {
             cluster.start(controller);
             cluster.awaitPartitions(run.dataTopics(), KafkaCluster::fullyInSync, TIMEOUT);
             run.faultEnds();
-            run.recovery.add(run.scenario.outcomes(), kill);
+            run.recoverFrom(kill);
             run.finish("kill -9 of the active controller", "kill -9 of node " + controller
                             + " (active controller, also a broker), back after " + run.faultSeconds() + " s",
-                    "kill to first outcome: " + run.recovery.summary(),
+                    "kill",
                     "node " + next + " led the quorum " + Recovery.seconds(election) + " after the kill");
         }
     }
@@ -131,12 +123,12 @@ class ClusterFaultsIT {
                 cluster.start(id);
                 Duration restart = Duration.ofNanos(System.nanoTime() - down);
                 Duration inSync = cluster.awaitPartitions(run.allTopics(), KafkaCluster::fullyInSync, TIMEOUT);
-                run.recovery.add(run.scenario.outcomes(), stop);
+                run.recoverFrom(stop);
                 steps.add(id + ": start " + Recovery.seconds(restart) + ", ISR full " + Recovery.seconds(inSync));
             }
             run.faultEnds();
             run.finish("rolling restart", "each broker in turn: SIGTERM (controlled shutdown), start, wait for full ISRs",
-                    "stop to first outcome: " + run.recovery.summary(), "broker " + String.join("; ", steps));
+                    "stop", "broker " + String.join("; ", steps));
         }
     }
 
@@ -156,10 +148,10 @@ class ClusterFaultsIT {
             cluster.awaitPartitions(run.allTopics(), KafkaCluster::preferredLeader, TIMEOUT);
             Duration rebalanced = Duration.ofNanos(System.nanoTime() - back);
             run.faultEnds();
-            run.recovery.add(run.scenario.outcomes(), kill);
+            run.recoverFrom(kill);
             run.finish("ISR shrink and expand", "kill -9 of broker " + victim + " for " + run.faultSeconds()
                             + " s: ISRs shrink to 2, then expand; preferred leaders restored",
-                    "kill to first outcome: " + run.recovery.summary(),
+                    "kill",
                     "ISRs without it " + Recovery.seconds(shrunk) + " after the kill; back in every ISR "
                             + Recovery.seconds(expanded) + " and preferred leaders " + Recovery.seconds(rebalanced)
                             + " after its start");
@@ -176,11 +168,11 @@ class ClusterFaultsIT {
             Thread.sleep(30_000);
             cluster.resume(victim);
             Instant resumed = run.faultEnds();
-            run.recovery.add(run.scenario.outcomes(), resumed);
+            run.recoverFrom(resumed);
             cluster.awaitPartitions(run.allTopics(), KafkaCluster::fullyInSync, TIMEOUT);
             run.finish("black-holed broker", "the proxy in front of broker " + victim
                             + " (its client and replication listener) forwards nothing for 30 s, connections left open",
-                    "forwarding again to first outcome: " + run.recovery.summary(), "");
+                    "forwarding again", "");
         }
     }
 
@@ -211,11 +203,11 @@ class ClusterFaultsIT {
             cluster.start(first);
             Instant back = run.faultEnds();
             run.child.awaitReady(TIMEOUT);
-            run.recovery.add(run.scenario.outcomes(), back);
+            run.recoverFrom(back);
             run.finish("two brokers down", "kill -9 of brokers " + first + " and " + second
                             + " (1 of 3 left: below min.insync.replicas, and no controller quorum) for "
                             + run.faultSeconds() + " s, then " + first + " back",
-                    "one broker back to first outcome: " + run.recovery.summary(),
+                    "one broker back",
                     "health answers during the outage (1 s apart): " + answers + "; readiness said: " + notReady.strip());
         }
     }

@@ -7,6 +7,7 @@ import io.dermcap.it.service.ServiceScenario;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +25,7 @@ final class ClusterRun implements AutoCloseable {
     final ServiceScenario scenario;
     final Traffic traffic;
     final Map<String, String> config;
-    final Recovery recovery = new Recovery();
+    private final List<Instant> recoverFrom = new ArrayList<>();
     final String instance;
     ChildService child;
     private final SteadyLoad load;
@@ -34,9 +35,23 @@ final class ClusterRun implements AutoCloseable {
     private ClusterRun(KafkaCluster cluster, String instance, Map<String, String> overrides) throws Exception {
         this.cluster = cluster;
         this.instance = instance;
-        this.scenario = new ServiceScenario(3, new ServiceScenario.Cluster(cluster.bootstrapServers(), Map.of(),
-                ServiceScenario.SERVERS.registryUrl(), null), KafkaCluster.REPLICATION);
+        this.scenario = newScenario(cluster);
         this.traffic = new Traffic(scenario, 12, instance.hashCode());
+        this.config = serviceConfig(scenario, instance, overrides);
+        this.child = scenario.startChild(instance, config);
+        child.awaitReady(ClusterFaultsIT.TIMEOUT);
+        this.load = new SteadyLoad(scenario, traffic, instance, ClusterFaultsIT.RATE);
+        Thread.sleep(ClusterFaultsIT.BEFORE.toMillis());
+    }
+
+    /** A scenario whose topics have replication factor 3 on {@code cluster}. */
+    static ServiceScenario newScenario(KafkaCluster cluster) {
+        return new ServiceScenario(3, new ServiceScenario.Cluster(cluster.bootstrapServers(), Map.of(),
+                ServiceScenario.SERVERS.registryUrl(), null), KafkaCluster.REPLICATION);
+    }
+
+    /** The service's settings for a replicated cluster, as a user would write them (plus {@code overrides}). */
+    static Map<String, String> serviceConfig(ServiceScenario scenario, String instance, Map<String, String> overrides) {
         Map<String, String> c = new HashMap<>(Map.of(
                 "kafka.processing.guarantee", "exactly_once_v2",
                 "kafka.acks", "all",
@@ -45,11 +60,7 @@ final class ClusterRun implements AutoCloseable {
                 "batch.max.size", "8",
                 "batch.max.delay.ms", "100"));
         c.putAll(overrides);
-        this.config = Map.copyOf(c);
-        this.child = scenario.startChild(instance, config);
-        child.awaitReady(ClusterFaultsIT.TIMEOUT);
-        this.load = new SteadyLoad(scenario, traffic, instance, ClusterFaultsIT.RATE);
-        Thread.sleep(ClusterFaultsIT.BEFORE.toMillis());
+        return Map.copyOf(c);
     }
 
     /** Starts the service and the steady load; returns after {@link ClusterFaultsIT#BEFORE} of load. */
@@ -69,6 +80,11 @@ final class ClusterRun implements AutoCloseable {
     Instant faultEnds() {
         faultEnd = Instant.now();
         return faultEnd;
+    }
+
+    /** A moment (a kill, a server back) from which the time to the next outcome counts as a recovery. */
+    void recoverFrom(Instant moment) {
+        recoverFrom.add(moment);
     }
 
     long faultSeconds() {
@@ -91,20 +107,23 @@ final class ClusterRun implements AutoCloseable {
     }
 
     /**
-     * Lets the load run {@code after} longer, stops it, audits, records the row and checks the
-     * logs; throughput is outcomes per second produced during the fault against the
-     * {@link ClusterFaultsIT#BEFORE} before it.
+     * Lets the load run 5 s longer, stops it, audits, records the row and checks the logs;
+     * throughput is outcomes per second produced during the fault against the
+     * {@link ClusterFaultsIT#BEFORE} before it; {@code recoveryFrom} names the moments given to
+     * {@link #recoverFrom} ("kill", say: "kill to first outcome: 4.1 s").
      */
-    Audit finish(String name, String fault, String recoveryText, String notes) throws Exception {
+    Audit finish(String name, String fault, String recoveryFrom, String notes) throws Exception {
         Thread.sleep(5_000);
         List<String> keys = load.stop();
         Audit audit = Audit.await(scenario, name, true, keys, ClusterFaultsIT.TIMEOUT, Duration.ofSeconds(5));
         Outcomes out = scenario.outcomes();
+        Recovery recovery = new Recovery();
+        this.recoverFrom.forEach(t -> recovery.add(out, t));
         Instant end = faultEnd.isAfter(faultStart.plusSeconds(1)) ? faultEnd : faultStart.plusSeconds(1);
         double before = Recovery.rate(out, faultStart.minus(ClusterFaultsIT.BEFORE), faultStart);
         double during = Recovery.rate(out, faultStart, end);
         Map<String, String> replication = cluster.replication(allTopics());
-        ReliabilityReport.record(new ReliabilityReport.Row(audit, fault, recoveryText,
+        ReliabilityReport.record(new ReliabilityReport.Row(audit, fault, recoveryFrom + " to first outcome: " + recovery.summary(),
                 "throughput " + ClusterFaultsIT.rate(during) + " during the fault (" + faultSeconds() + " s) vs "
                         + ClusterFaultsIT.rate(before) + " before; longest pause in outcomes "
                         + Recovery.seconds(Recovery.longestPause(out, faultStart.minus(ClusterFaultsIT.BEFORE)))

@@ -57,11 +57,21 @@ public final class KafkaCluster implements AutoCloseable {
         }
     }
 
+    private static KafkaCluster shared;
     private final Path dir;
     private final Map<Integer, KafkaNode> nodes = new TreeMap<>();
 
     private KafkaCluster(Path dir) {
         this.dir = dir;
+    }
+
+    /** The cluster of this test JVM, started on first use and stopped when the JVM exits. */
+    public static synchronized KafkaCluster shared() throws IOException {
+        if (shared == null) {
+            shared = start();
+            Runtime.getRuntime().addShutdownHook(new Thread(shared::close, "stop-test-cluster"));
+        }
+        return shared;
     }
 
     /** Formats and starts three nodes; returns once all three are registered brokers. */
