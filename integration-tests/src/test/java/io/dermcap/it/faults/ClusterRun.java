@@ -41,6 +41,9 @@ final class ClusterRun implements AutoCloseable {
         this.child = scenario.startChild(instance, config);
         child.awaitReady(ClusterFaultsIT.TIMEOUT);
         this.load = new SteadyLoad(scenario, traffic, instance, ClusterFaultsIT.RATE);
+        // "before" is the service keeping up with the load: warmed up, at most 2 s behind
+        scenario.awaitOutcomes(o -> o.distinctKeys() > 0 && o.distinctKeys() >= load.acknowledged() - 2 * ClusterFaultsIT.RATE,
+                ClusterFaultsIT.TIMEOUT);
         Thread.sleep(ClusterFaultsIT.BEFORE.toMillis());
     }
 
@@ -63,7 +66,7 @@ final class ClusterRun implements AutoCloseable {
         return Map.copyOf(c);
     }
 
-    /** Starts the service and the steady load; returns after {@link ClusterFaultsIT#BEFORE} of load. */
+    /** Starts the service and the steady load; returns once it keeps up, after {@link ClusterFaultsIT#BEFORE} more. */
     static ClusterRun begin(KafkaCluster cluster, String instance) throws Exception {
         return new ClusterRun(cluster, instance, Map.of());
     }

@@ -61,6 +61,11 @@ final class SteadyLoad implements AutoCloseable {
         }
     }
 
+    /** How many requests the cluster acknowledged so far. */
+    int acknowledged() {
+        return acked.size();
+    }
+
     /** Stops sending, waits for every acknowledgement and returns the keys of the requests sent. */
     List<String> stop() throws InterruptedException {
         running = false;
