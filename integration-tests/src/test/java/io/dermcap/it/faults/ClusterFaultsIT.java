@@ -32,7 +32,7 @@ class ClusterFaultsIT {
     static final FaultMode MODE = FaultMode.current();
     static final Duration TIMEOUT = Duration.ofMinutes(6);
     /** Requests per second, well under what the tiny model sustains on two busy cores. */
-    static final double RATE = 4;
+    static final double RATE = 2;
     static final Duration BEFORE = Duration.ofSeconds(MODE.pick(8, 15));
 
     static KafkaCluster cluster;
