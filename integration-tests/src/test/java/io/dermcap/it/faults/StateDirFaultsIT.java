@@ -176,7 +176,8 @@ class StateDirFaultsIT {
 
     /**
      * Makes {@code dir} a directory nobody can write: its permissions where the test does not run
-     * as root, else a read-only tmpfs mounted on it (root writes through permissions).
+     * as root, else a read-only tmpfs mounted on it (root writes through permissions), else (root
+     * without the right to mount) a regular file where the directory should be.
      */
     private static String makeUnwritable(Path dir) throws IOException, InterruptedException {
         Files.createDirectories(dir);
@@ -184,14 +185,21 @@ class StateDirFaultsIT {
         if (!writable(dir)) {
             return "mode r-xr-xr-x";
         }
-        String mounted = run("mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", dir.toString());
-        assertThat(mounted).as("root ignores permissions; a read-only mount is the other way").isEmpty();
-        assertThat(writable(dir)).isFalse();
-        return "a read-only file system";
+        if (run("mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", dir.toString()).isEmpty()) {
+            assertThat(writable(dir)).isFalse();
+            return "a read-only file system";
+        }
+        Files.delete(dir);
+        Files.writeString(dir, "not a directory");
+        return "a regular file in its place";
     }
 
     private static void restoreWritable(Path dir) throws IOException, InterruptedException {
         unmount(dir);
+        if (Files.isRegularFile(dir)) {
+            Files.delete(dir);
+            Files.createDirectory(dir);
+        }
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
     }
 
