@@ -2,7 +2,6 @@ package io.dermcap.it.faults;
 
 import io.dermcap.it.servers.KafkaCluster;
 import io.dermcap.it.service.ChildService;
-import io.dermcap.it.service.ServiceScenario;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -214,7 +213,7 @@ class ClusterFaultsIT {
         }
     }
 
-    /** Seconds, one decimal. */
+    /** Outcomes per second, one decimal. */
     static String rate(double perSecond) {
         return String.format(Locale.ROOT, "%.1f/s", perSecond);
     }
