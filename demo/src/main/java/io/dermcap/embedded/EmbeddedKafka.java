@@ -203,14 +203,23 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     private void format() {
-        List<String> args = new ArrayList<>(List.of("format", "-t", Uuid.randomUuid().toString(),
-                "-c", propertiesFile().toString()));
+        List<String> extra = new ArrayList<>();
         if (options.saslSsl() != null) {
             options.saslSsl().users().forEach((user, password) -> {
-                args.add("--add-scram");
-                args.add(MECHANISM + "=[name=" + user + ",password=" + password + "]");
+                extra.add("--add-scram");
+                extra.add(MECHANISM + "=[name=" + user + ",password=" + password + "]");
             });
         }
+        formatStorage(propertiesFile(), Uuid.randomUuid().toString(), extra);
+    }
+
+    /**
+     * Formats the log directories of the KRaft node configured by {@code properties} for cluster
+     * {@code clusterId} ({@code kafka-storage.sh format}); every node of a cluster gets the same id.
+     */
+    public static void formatStorage(Path properties, String clusterId, List<String> extraArgs) {
+        List<String> args = new ArrayList<>(List.of("format", "-t", clusterId, "-c", properties.toString()));
+        args.addAll(extraArgs);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         int rc;
         try (PrintStream print = new PrintStream(out, true, StandardCharsets.UTF_8)) {

@@ -6,6 +6,7 @@ import io.dermcap.events.CaptionEvent;
 import io.dermcap.events.CaptionRequest;
 import io.dermcap.events.FailureEvent;
 import io.dermcap.image.ImagePreprocessor;
+import io.dermcap.metrics.CommitStall;
 import io.dermcap.metrics.OpsServer;
 import io.dermcap.metrics.ServiceMetrics;
 import io.dermcap.model.Captioner;
@@ -22,6 +23,7 @@ import io.dermcap.storage.StorageFetcher;
 import io.dermcap.topology.CaptionTopology;
 import io.dermcap.topology.DeadLetters;
 import io.dermcap.topology.EventSerdes;
+import io.dermcap.topology.StateDirCheck;
 import io.dermcap.topology.TopologyOptions;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -75,6 +77,7 @@ public final class CaptionService implements AutoCloseable {
     private volatile KafkaStreams streams;
     private AutoCloseable streamsMetrics;
     private volatile boolean closing;
+    private volatile CommitStall stall;
 
     private CaptionService(DermcapConfig config, UnaryOperator<Captioner> decorator) {
         this.config = config;
@@ -109,6 +112,7 @@ public final class CaptionService implements AutoCloseable {
         TopologyOptions topology = config.topology();
         log.info("event=starting version={} instance={} ops_port={} guarantee={}", topology.serviceVersion(),
                 topology.instanceId(), ops.port(), topology.exactlyOnce() ? "exactly_once_v2" : "at_least_once");
+        StateDirCheck.require(config.streams());
         requireTopics(topology);
 
         phase = "loading bundle";
@@ -158,6 +162,9 @@ public final class CaptionService implements AutoCloseable {
         KafkaStreamsMetrics streamsMeters = new KafkaStreamsMetrics(streams); // client, threads, tasks, stores
         streamsMeters.bindTo(registry);
         streamsMetrics = streamsMeters;
+        // not ready while a stream thread waits on brokers that cannot take its writes (Streams stays RUNNING)
+        long commitMs = Long.parseLong(props.getProperty(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG));
+        stall = new CommitStall(Duration.ofSeconds(30).plusMillis(commitMs + 4 * config.batch().backpressureBlock().toMillis()));
         streams.start();
         phase = "streams";
     }
@@ -266,6 +273,10 @@ public final class CaptionService implements AutoCloseable {
         }
         if (!pipeline.healthy()) {
             return OpsServer.Status.failing("inference thread stopped");
+        }
+        var stalled = stall.check(s.metrics());
+        if (stalled.isPresent()) {
+            return OpsServer.Status.failing(stalled.get());
         }
         return OpsServer.Status.ok("ready");
     }

@@ -19,11 +19,33 @@ final class Recovery {
 
     /** The first outcome produced after {@code faultEnd}, if any. */
     static Optional<Duration> firstOutcomeAfter(Outcomes outcomes, Instant faultEnd) {
-        return outcomes.all().stream()
-                .map(o -> o.caption() != null ? o.caption().getCaptionedAt() : o.failure().getFailedAt())
+        return times(outcomes)
                 .filter(t -> t.isAfter(faultEnd))
                 .min(Instant::compareTo)
                 .map(t -> Duration.between(faultEnd, t));
+    }
+
+    /** Outcomes produced per second in {@code [from, to)}, by their own timestamps. */
+    static double rate(Outcomes outcomes, Instant from, Instant to) {
+        long n = times(outcomes).filter(t -> !t.isBefore(from) && t.isBefore(to)).count();
+        return n / (Duration.between(from, to).toMillis() / 1000.0);
+    }
+
+    /** The longest time without any outcome produced, between {@code from} and the last outcome. */
+    static Duration longestPause(Outcomes outcomes, Instant from) {
+        List<Instant> sorted = times(outcomes).filter(t -> t.isAfter(from)).sorted().toList();
+        Duration longest = Duration.ZERO;
+        Instant previous = from;
+        for (Instant t : sorted) {
+            Duration gap = Duration.between(previous, t);
+            longest = gap.compareTo(longest) > 0 ? gap : longest;
+            previous = t;
+        }
+        return longest;
+    }
+
+    private static java.util.stream.Stream<Instant> times(Outcomes outcomes) {
+        return outcomes.all().stream().map(o -> o.caption() != null ? o.caption().getCaptionedAt() : o.failure().getFailedAt());
     }
 
     /** Adds the recovery after {@code faultEnd}; fails when nothing was produced after it. */

@@ -51,19 +51,13 @@ public final class ChildService implements AutoCloseable {
     }
 
     static ChildService start(Path config, Map<String, String> env, int port, Path log, Launch launch) throws IOException {
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx768m", "-XX:+UseSerialGC",
+        List<String> options = new ArrayList<>(List.of("-Xmx768m", "-XX:+UseSerialGC",
                 // log exactly as in production (the test classpath's logback-test.xml would win otherwise)
                 "-Dlogback.configurationFile=" + Path.of(System.getProperty("dermcap.repo.root", ".."),
                         "streams-app", "src", "main", "resources", "logback.xml").toAbsolutePath()));
-        command.addAll(launch.jvmOptions());
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"),
-                launch.mainClass(), "run", "--config", config.toString()));
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().keySet().removeIf(k -> k.startsWith("DERMCAP_"));
-        pb.environment().putAll(env);
-        return new ChildService(pb.start(), port, log);
+        options.addAll(launch.jvmOptions());
+        Process process = ChildJvm.start(options, launch.mainClass(), List.of("run", "--config", config.toString()), env, log);
+        return new ChildService(process, port, log);
     }
 
     /** Waits for {@code /health/ready}; fails with the child's log when it exits or times out. */
@@ -73,18 +67,27 @@ public final class ChildService implements AutoCloseable {
             if (!process.isAlive()) {
                 throw new AssertionError("dermcap exited with " + process.exitValue() + ":\n" + tail());
             }
-            try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health/ready"))
-                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException notYet) {
-                // not listening yet
+            if (health("ready").status() == 200) {
+                return;
             }
             Thread.sleep(200);
         }
         throw new AssertionError("dermcap not ready within " + timeout + ":\n" + tail());
+    }
+
+    /** An answer of the operations endpoint; status -1 when it does not answer. */
+    public record Health(int status, String body) {
+    }
+
+    /** {@code GET /health/<which>} ("live" or "ready"). */
+    public Health health(String which) throws InterruptedException {
+        try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health/" + which))
+                    .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+            return new Health(r.statusCode(), r.body());
+        } catch (IOException notListening) {
+            return new Health(-1, notListening.toString());
+        }
     }
 
     /** kill -9: no shutdown hook, no leave-group, no commit. */

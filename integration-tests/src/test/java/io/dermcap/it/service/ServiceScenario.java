@@ -113,6 +113,14 @@ public final class ServiceScenario implements AutoCloseable {
     }
 
     public ServiceScenario(int partitions, Cluster cluster) {
+        this(partitions, cluster, 1);
+    }
+
+    /**
+     * @param replication replication factor of the scenario's topics and of the service's internal
+     *                    topics ({@code kafka.replication.factor})
+     */
+    public ServiceScenario(int partitions, Cluster cluster, int replication) {
         this.cluster = cluster;
         try {
             dir = Files.createTempDirectory("dermcap-it-" + id + "-");
@@ -120,8 +128,9 @@ public final class ServiceScenario implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         try (Admin admin = Admin.create(cluster.kafkaClient(Map.of()))) {
-            admin.createTopics(List.of(new NewTopic(requests, partitions, (short) 1), new NewTopic(captions, 2, (short) 1),
-                    new NewTopic(failures, 1, (short) 1))).all().get();
+            short rf = (short) replication;
+            admin.createTopics(List.of(new NewTopic(requests, partitions, rf), new NewTopic(captions, 2, rf),
+                    new NewTopic(failures, 1, rf))).all().get();
         } catch (Exception e) {
             throw new IllegalStateException("cannot create topics", e);
         }
@@ -131,7 +140,7 @@ public final class ServiceScenario implements AutoCloseable {
         base.put("kafka.bootstrap.servers", cluster.bootstrapServers());
         cluster.kafkaSecurity().forEach((k, v) -> base.put("kafka." + k, String.valueOf(v)));
         base.put("kafka.application.id", "dermcap-it-" + id);
-        base.put("kafka.replication.factor", "1");
+        base.put("kafka.replication.factor", Integer.toString(replication));
         cluster.serde().forEach((k, v) -> base.put("serde." + k, String.valueOf(v)));
         base.put("bundle.dir", TINY_BUNDLE.toAbsolutePath().toString());
         base.put("engine.threads", "1");
@@ -204,10 +213,15 @@ public final class ServiceScenario implements AutoCloseable {
 
     public void send(List<CaptionRequest> requests) {
         for (CaptionRequest r : requests) {
-            byte[] value = requestSerde.serializer().serialize(this.requests, r);
-            producer.send(new ProducerRecord<>(this.requests, r.getRequestId().getBytes(StandardCharsets.UTF_8), value));
+            producer.send(record(r));
         }
         producer.flush();
+    }
+
+    /** The request as a record of the request topic, keyed by its id and serialized through the registry. */
+    public ProducerRecord<byte[], byte[]> record(CaptionRequest r) {
+        return new ProducerRecord<>(requests, r.getRequestId().getBytes(StandardCharsets.UTF_8),
+                requestSerde.serializer().serialize(requests, r));
     }
 
     public void sendRaw(String key, byte[] value) {
