@@ -199,7 +199,8 @@ public final class MicroBatcher implements Processor<String, PendingRequest, Str
         CaptionRequest r = p.getRequest();
         GenerationOverrides o = r.getOverrides();
         Captioner.Overrides overrides = o == null ? Captioner.Overrides.NONE
-                : new Captioner.Overrides(o.getPrompt(), o.getNumBeams(), o.getMaxNewTokens(), o.getMinNewTokens());
+                : new Captioner.Overrides(o.getPrompt(), o.getNumBeams(), o.getMaxNewTokens(), o.getMinNewTokens(),
+                        o.getProfile());
         return new InferencePipeline.Job(offset, r.getImageUri(), r.getExpectedSha256(), overrides,
                 p.getReceivedAt().toEpochMilli());
     }

@@ -106,8 +106,9 @@ final class CaptionCommand implements Callable<Integer> {
             timings.put("batch_decode_ms", c.decodeNanos() / 1e6);
             m.put("batch_size", c.batchSize());
             m.put("timings", timings);
-            m.put("settings", Map.of("prompt", s.prompt(), "num_beams", s.numBeams(), "max_new_tokens", s.maxNewTokens(),
-                    "min_new_tokens", s.minNewTokens()));
+            m.put("settings", Map.of("profile", String.valueOf(s.profile()), "prompt", s.prompt(), "num_beams", s.numBeams(),
+                    "max_new_tokens", s.maxNewTokens(), "min_new_tokens", s.minNewTokens(),
+                    "bad_words_sequences", s.badWordsIds().size(), "collapse_whitespace", s.collapseWhitespace()));
         }
         m.put("bundle", Map.of("name", info.bundleName(), "version", info.bundleVersion()));
         try {

@@ -128,7 +128,7 @@ final class RequestValidator implements Processor<String, CaptionRequest, String
         if (o != null) {
             try {
                 captioner.settingsFor(new Captioner.Overrides(o.getPrompt(), o.getNumBeams(), o.getMaxNewTokens(),
-                        o.getMinNewTokens()));
+                        o.getMinNewTokens(), o.getProfile()));
             } catch (InvalidSettingsException e) {
                 return "invalid generation overrides: " + e.getMessage();
             }
