@@ -147,7 +147,7 @@ public final class CaptionService implements AutoCloseable {
         phase = "starting streams";
         var props = CaptionTopology.withHandlers(config.streams(),
                 new DeadLetters(topology, info, serdes.failures().serializer()));
-        streams = new KafkaStreams(CaptionTopology.build(topology, config.batch(), serdes, captioner, pipeline, metrics), props);
+        streams = new KafkaStreams(CaptionTopology.build(topology, config.batch(), serdes, captioner, pipeline, metrics, null), props);
         streams.setUncaughtExceptionHandler(replaceWithBackoff());
         streams.setStateListener((now, before) -> {
             log.info("event=streams_state from={} to={}", before, now);

@@ -1,0 +1,129 @@
+package io.dermcap.audit;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.dermcap.topology.AuditedOutcome;
+import io.dermcap.topology.OutcomeStores;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.kstream.Windowed;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.ReadOnlyWindowStore;
+import org.apache.kafka.streams.state.WindowStoreIterator;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.LongSupplier;
+
+/**
+ * Lookups in this instance's audit stores, one partition at a time: a window store iterates a
+ * key newest first within its partition, so each partition yields its first {@code limit} after
+ * the cursor and the merge of those is the page.
+ */
+public final class LocalOutcomes {
+
+    /** The stores of one partition, or of all local partitions (partition null). */
+    public interface Stores {
+        ReadOnlyWindowStore<String, byte[]> store(String name, Integer partition, boolean stale) throws Unavailable;
+
+        /** The partitions whose active task runs here. */
+        List<Integer> partitions() throws Unavailable;
+    }
+
+    private static final Instant END = Instant.ofEpochMilli(Long.MAX_VALUE);
+    private static final Duration FIRST_WINDOW = Duration.ofMinutes(1);
+
+    private final Stores stores;
+    private final LongSupplier clock;
+
+    public LocalOutcomes(Stores stores, LongSupplier clock) {
+        this.stores = stores;
+        this.clock = clock;
+    }
+
+    /** The outcomes of {@code requestId} in {@code partition} (null: any local one), newest first. */
+    public List<ObjectNode> byRequest(String requestId, Integer partition, boolean stale) throws Unavailable {
+        List<ObjectNode> out = new ArrayList<>();
+        try (WindowStoreIterator<byte[]> it = stores.store(OutcomeStores.BY_REQUEST, partition, stale)
+                .backwardFetch(requestId, Instant.EPOCH, END)) {
+            it.forEachRemaining(kv -> out.add(OutcomeJson.outcome(AuditedOutcome.decode(kv.value))));
+        }
+        out.sort(java.util.Comparator.comparing(OutcomeJson::position));
+        return out;
+    }
+
+    public Page byIndex(OutcomeLookup.Index index, String value, AuditedOutcome.Position after, int limit)
+            throws Unavailable {
+        List<Page> pages = new ArrayList<>();
+        Instant to = after == null ? END : Instant.ofEpochMilli(after.epochMillis());
+        for (int p : stores.partitions()) {
+            ReadOnlyWindowStore<String, byte[]> outcomes = stores.store(OutcomeStores.BY_REQUEST, p, false);
+            List<ObjectNode> found = new ArrayList<>();
+            boolean more = false;
+            try (WindowStoreIterator<byte[]> it = stores.store(index.store, p, false).backwardFetch(value, Instant.EPOCH, to)) {
+                while (it.hasNext()) {
+                    OutcomeStores.Reference ref = OutcomeStores.reference(it.next().value);
+                    if (after != null && ref.position().compareTo(after) <= 0) {
+                        continue;
+                    }
+                    if (found.size() == limit) {
+                        more = true;
+                        break;
+                    }
+                    AuditedOutcome o = resolve(outcomes, ref);
+                    if (o != null) {
+                        found.add(OutcomeJson.outcome(o));
+                    }
+                }
+            }
+            pages.add(new Page(found, more ? "more" : null));
+        }
+        return Page.merge(pages, limit);
+    }
+
+    /** The newest outcomes: each partition scanned over a time window that widens until it has enough. */
+    public Page latest(AuditedOutcome.Position after, int limit) throws Unavailable {
+        long to = after == null ? clock.getAsLong() + Duration.ofHours(1).toMillis() : after.epochMillis();
+        List<Page> pages = new ArrayList<>();
+        for (int p : stores.partitions()) {
+            ReadOnlyWindowStore<String, byte[]> store = stores.store(OutcomeStores.BY_REQUEST, p, false);
+            long window = FIRST_WINDOW.toMillis();
+            while (true) {
+                long from = Math.max(0, to - window);
+                List<AuditedOutcome> found = new ArrayList<>();
+                try (KeyValueIterator<Windowed<String>, byte[]> it = store.backwardFetchAll(Instant.ofEpochMilli(from),
+                        Instant.ofEpochMilli(to))) {
+                    while (it.hasNext()) {
+                        KeyValue<Windowed<String>, byte[]> kv = it.next();
+                        AuditedOutcome o = AuditedOutcome.decode(kv.value);
+                        if (after == null || o.position().compareTo(after) > 0) {
+                            found.add(o);
+                        }
+                    }
+                }
+                if (found.size() >= limit || from == 0) {
+                    found.sort(AuditedOutcome.NEWEST_FIRST);
+                    // exactly limit in a partial window: older ones may follow
+                    boolean more = found.size() > limit || (found.size() == limit && from > 0);
+                    pages.add(new Page(found.stream().limit(limit).map(OutcomeJson::outcome).toList(), more ? "more" : null));
+                    break;
+                }
+                window = window > Long.MAX_VALUE / 8 ? Long.MAX_VALUE : window * 8;
+            }
+        }
+        return Page.merge(pages, limit);
+    }
+
+    private static AuditedOutcome resolve(ReadOnlyWindowStore<String, byte[]> outcomes, OutcomeStores.Reference ref) {
+        Instant at = Instant.ofEpochMilli(ref.position().epochMillis());
+        try (WindowStoreIterator<byte[]> it = outcomes.fetch(ref.requestId(), at, at)) {
+            while (it.hasNext()) {
+                AuditedOutcome o = AuditedOutcome.decode(it.next().value);
+                if (o.position().equals(ref.position())) {
+                    return o;
+                }
+            }
+        }
+        return null; // the outcome's segment was dropped before its reference's
+    }
+}
