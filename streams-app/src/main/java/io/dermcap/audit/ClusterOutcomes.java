@@ -72,9 +72,28 @@ public final class ClusterOutcomes implements OutcomeLookup {
         this.local = new LocalOutcomes(new StreamsStores(streams), System::currentTimeMillis);
     }
 
-    /** The local stores, for a peer's {@value #SCOPE} request. */
-    public LocalOutcomes local() {
-        return local;
+    /**
+     * Answers from this instance's stores only, for another instance's {@value #SCOPE} request:
+     * a request id from its partition's store (a standby's when {@code stale}).
+     */
+    public OutcomeLookup localOnly(boolean stale) {
+        return new OutcomeLookup() {
+            @Override
+            public List<ObjectNode> byRequest(String requestId, String authorization) throws Unavailable {
+                return local.byRequest(requestId, metadata(requestId).partition(), stale);
+            }
+
+            @Override
+            public Page byIndex(Index index, String value, AuditedOutcome.Position after, int limit, String authorization)
+                    throws Unavailable {
+                return local.byIndex(index, value, after, limit);
+            }
+
+            @Override
+            public Page latest(AuditedOutcome.Position after, int limit, String authorization) throws Unavailable {
+                return local.latest(after, limit);
+            }
+        };
     }
 
     @Override

@@ -20,7 +20,7 @@ import java.util.function.LongSupplier;
  * key newest first within its partition, so each partition yields its first {@code limit} after
  * the cursor and the merge of those is the page.
  */
-public final class LocalOutcomes {
+public final class LocalOutcomes implements OutcomeLookup {
 
     /** The stores of one partition, or of all local partitions (partition null). */
     public interface Stores {
@@ -39,6 +39,22 @@ public final class LocalOutcomes {
     public LocalOutcomes(Stores stores, LongSupplier clock) {
         this.stores = stores;
         this.clock = clock;
+    }
+
+    @Override
+    public List<ObjectNode> byRequest(String requestId, String authorization) throws Unavailable {
+        return byRequest(requestId, null, false);
+    }
+
+    @Override
+    public Page byIndex(Index index, String value, AuditedOutcome.Position after, int limit, String authorization)
+            throws Unavailable {
+        return byIndex(index, value, after, limit);
+    }
+
+    @Override
+    public Page latest(AuditedOutcome.Position after, int limit, String authorization) throws Unavailable {
+        return latest(after, limit);
     }
 
     /** The outcomes of {@code requestId} in {@code partition} (null: any local one), newest first. */
