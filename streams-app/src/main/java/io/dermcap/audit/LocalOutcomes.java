@@ -97,7 +97,10 @@ public final class LocalOutcomes implements OutcomeLookup {
         return Page.merge(pages, limit);
     }
 
-    /** The newest outcomes: each partition scanned over a time window that widens until it has enough. */
+    /**
+     * The newest outcomes: each partition scanned over a time window that widens until it holds
+     * enough; only the newest entries of a window (by their store timestamp, ties kept) are decoded.
+     */
     public Page latest(AuditedOutcome.Position after, int limit) throws Unavailable {
         long to = after == null ? clock.getAsLong() + Duration.ofHours(1).toMillis() : after.epochMillis();
         List<Page> pages = new ArrayList<>();
@@ -106,19 +109,8 @@ public final class LocalOutcomes implements OutcomeLookup {
             long window = FIRST_WINDOW.toMillis();
             while (true) {
                 long from = Math.max(0, to - window);
-                List<AuditedOutcome> found = new ArrayList<>();
-                try (KeyValueIterator<Windowed<String>, byte[]> it = store.backwardFetchAll(Instant.ofEpochMilli(from),
-                        Instant.ofEpochMilli(to))) {
-                    while (it.hasNext()) {
-                        KeyValue<Windowed<String>, byte[]> kv = it.next();
-                        AuditedOutcome o = AuditedOutcome.decode(kv.value);
-                        if (after == null || o.position().compareTo(after) > 0) {
-                            found.add(o);
-                        }
-                    }
-                }
-                if (found.size() >= limit || from == 0) {
-                    found.sort(AuditedOutcome.NEWEST_FIRST);
+                List<AuditedOutcome> found = newest(store, from, to, after, limit + 1);
+                if (found.size() > limit || from == 0) {
                     // exactly limit in a partial window: older ones may follow
                     boolean more = found.size() > limit || (found.size() == limit && from > 0);
                     pages.add(new Page(found.stream().limit(limit).map(OutcomeJson::outcome).toList(), more ? "more" : null));
@@ -128,6 +120,37 @@ public final class LocalOutcomes implements OutcomeLookup {
             }
         }
         return Page.merge(pages, limit);
+    }
+
+    /** The newest {@code n} (or more, when timestamps tie) outcomes stored in [from, to], after the cursor. */
+    private static List<AuditedOutcome> newest(ReadOnlyWindowStore<String, byte[]> store, long from, long to,
+                                               AuditedOutcome.Position after, int n) {
+        java.util.TreeMap<Long, List<byte[]>> byTime = new java.util.TreeMap<>();
+        int kept = 0;
+        try (KeyValueIterator<Windowed<String>, byte[]> it = store.fetchAll(Instant.ofEpochMilli(from), Instant.ofEpochMilli(to))) {
+            while (it.hasNext()) {
+                KeyValue<Windowed<String>, byte[]> kv = it.next();
+                long at = kv.key.window().start();
+                if (kept >= n && at < byTime.firstKey()) {
+                    continue;
+                }
+                byTime.computeIfAbsent(at, t -> new ArrayList<>()).add(kv.value);
+                kept++;
+                // drop the oldest timestamp while the rest still hold n
+                while (kept - byTime.firstEntry().getValue().size() >= n) {
+                    kept -= byTime.pollFirstEntry().getValue().size();
+                }
+            }
+        }
+        List<AuditedOutcome> out = new ArrayList<>();
+        byTime.values().forEach(list -> list.forEach(bytes -> {
+            AuditedOutcome o = AuditedOutcome.decode(bytes);
+            if (after == null || o.position().compareTo(after) > 0) {
+                out.add(o);
+            }
+        }));
+        out.sort(AuditedOutcome.NEWEST_FIRST);
+        return out;
     }
 
     private static AuditedOutcome resolve(ReadOnlyWindowStore<String, byte[]> outcomes, OutcomeStores.Reference ref) {

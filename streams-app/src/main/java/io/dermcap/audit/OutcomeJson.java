@@ -7,10 +7,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.dermcap.topology.AuditedOutcome;
 import org.apache.avro.LogicalType;
 import org.apache.avro.Schema;
-import org.apache.avro.generic.GenericData;
+import org.apache.avro.data.TimeConversions;
 import org.apache.avro.generic.GenericEnumSymbol;
 import org.apache.avro.generic.GenericFixed;
 import org.apache.avro.generic.IndexedRecord;
+import org.apache.avro.specific.SpecificData;
 
 import java.nio.ByteBuffer;
 import java.time.Instant;
@@ -28,6 +29,13 @@ import java.util.Map;
 public final class OutcomeJson {
 
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
+    /** Resolves unions of specific records, Java enums and logical types (an Instant in ["null", timestamp]). */
+    private static final SpecificData MODEL = new SpecificData();
+
+    static {
+        MODEL.addLogicalTypeConversion(new TimeConversions.TimestampMillisConversion());
+        MODEL.addLogicalTypeConversion(new TimeConversions.TimestampMicrosConversion());
+    }
 
     private OutcomeJson() {
     }
@@ -51,7 +59,7 @@ public final class OutcomeJson {
         }
         switch (schema.getType()) {
             case UNION:
-                return value(schema.getTypes().get(GenericData.get().resolveUnion(schema, v)), v);
+                return value(schema.getTypes().get(MODEL.resolveUnion(schema, v)), v);
             case RECORD:
                 IndexedRecord r = (IndexedRecord) v;
                 ObjectNode o = JSON.objectNode();

@@ -1,6 +1,9 @@
 package io.dermcap.cli;
 
 import ch.qos.logback.classic.Level;
+import io.dermcap.audit.AuditServer;
+import io.dermcap.audit.ClusterOutcomes;
+import io.dermcap.audit.OutcomeLookup;
 import io.dermcap.batching.InferencePipeline;
 import io.dermcap.config.DermcapConfig;
 import io.dermcap.events.CaptionEvent;
@@ -36,6 +39,7 @@ import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.apache.kafka.streams.state.HostInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -73,6 +77,7 @@ public final class CaptionService implements AutoCloseable {
     private volatile StorageFetcher fetcher;
     private volatile InferencePipeline pipeline;
     private volatile KafkaStreams streams;
+    private volatile AuditServer audit;
     private AutoCloseable streamsMetrics;
     private volatile boolean closing;
 
@@ -120,6 +125,10 @@ public final class CaptionService implements AutoCloseable {
                 info.runtime().executionProvider());
         ImagePreprocessor preprocessor = new ImagePreprocessor(engine.preprocessing(), config.imageLimits());
         fetcher = new StorageFetcher(config.storage());
+        if (config.audit() != null) {
+            audit = AuditServer.start(config.audit(), fetcher, config.imageLimits(), topology.instanceId());
+            log.info("event=audit_listening port={} tls={}", audit.port(), audit.tls() != null);
+        }
         pipeline = new InferencePipeline(captioner, fetcher, preprocessor::preprocess, config.batch(), metrics);
         // crash-only: with the engine thread gone nothing would finish again; stop so that a
         // supervisor restarts the process (the pending requests are redone from the buffer store)
@@ -147,7 +156,30 @@ public final class CaptionService implements AutoCloseable {
         phase = "starting streams";
         var props = CaptionTopology.withHandlers(config.streams(),
                 new DeadLetters(topology, info, serdes.failures().serializer()));
-        streams = new KafkaStreams(CaptionTopology.build(topology, config.batch(), serdes, captioner, pipeline, metrics, null), props);
+        HostInfo self = null;
+        if (audit != null) {
+            // other instances find this one's stores (and forward lookups) at this address
+            self = new HostInfo(config.audit().advertisedHost(), audit.port());
+            props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, self.host() + ":" + self.port());
+        }
+        streams = new KafkaStreams(CaptionTopology.build(topology, config.batch(), serdes, captioner, pipeline, metrics,
+                config.audit() == null ? null : config.audit().stores()), props);
+        if (audit != null) {
+            var passthrough = config.audit().stores().passthrough();
+            ClusterOutcomes cluster = new ClusterOutcomes(streams, self, audit.tls(), config.audit().forwardTimeout(),
+                    passthrough == null ? null : passthrough.name());
+            audit.attach(new AuditServer.Backend() {
+                @Override
+                public OutcomeLookup cluster() {
+                    return cluster;
+                }
+
+                @Override
+                public OutcomeLookup local(boolean stale) {
+                    return cluster.localOnly(stale);
+                }
+            });
+        }
         streams.setUncaughtExceptionHandler(replaceWithBackoff());
         streams.setStateListener((now, before) -> {
             log.info("event=streams_state from={} to={}", before, now);
@@ -278,6 +310,12 @@ public final class CaptionService implements AutoCloseable {
         return s.metadataForLocalThreads().stream().mapToInt(t -> t.activeTasks().size()).sum();
     }
 
+    /** The audit page's address, or null when the audit is off. */
+    public String auditUrl() {
+        AuditServer a = audit;
+        return a == null ? null : a.url();
+    }
+
     /** The port of the operations endpoint (useful with {@code http.port=0}). */
     public int opsPort() {
         return ops.port();
@@ -308,6 +346,7 @@ public final class CaptionService implements AutoCloseable {
         }
         closing = true;
         log.info("event=stopping");
+        closeQuietly(audit);
         KafkaStreams s = streams;
         if (s != null) {
             s.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)

@@ -1,5 +1,6 @@
 package io.dermcap.cli;
 
+import io.dermcap.audit.Credentials;
 import io.dermcap.config.Config;
 import io.dermcap.config.ConfigException;
 import io.dermcap.config.DermcapConfig;
@@ -112,6 +113,8 @@ public final class Demo {
     private final PrintWriter out;
     private final String run = UUID.randomUUID().toString().substring(0, 6);
     private final DemoLedger ledger = new DemoLedger();
+    /** The audit page's token for this run: random, printed once, stored nowhere but as a hash. */
+    private final String auditToken = newToken();
     private final Deque<Step> cleanup = new ArrayDeque<>();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private volatile boolean cleanedUp;
@@ -192,6 +195,7 @@ public final class Demo {
         awaitReady(service);
         say(String.format(Locale.ROOT, "service     ready in %.1f s; metrics and health at http://127.0.0.1:%d/metrics, /health/ready",
                 seconds(t0), service.opsPort()));
+        say("audit page  " + service.auditUrl() + "  token " + auditToken + "  (one-off, shown only here)");
 
         try (KafkaConsumer<String, byte[]> consumer = outcomeConsumer(admin, topics);
              AvroSerde<CaptionEvent> captions = serde(CaptionEvent.class, config);
@@ -211,7 +215,8 @@ public final class Demo {
         if (settings.keepRunning()) {
             say("");
             say("kept running (--keep-running): Kafka " + servers.bootstrap() + ", S3 " + servers.s3().endpoint()
-                    + ", ops http://127.0.0.1:" + service.opsPort() + "; Ctrl-C stops and cleans up");
+                    + ", ops http://127.0.0.1:" + service.opsPort() + ", audit page " + service.auditUrl()
+                    + "; Ctrl-C stops and cleans up");
             service.awaitStop();
         }
         return summary.success() ? 0 : 1;
@@ -267,6 +272,11 @@ public final class Demo {
         String prefix = ownCluster ? "" : "dermcap-demo-" + run + "-";
         c.put("kafka.application.id", ownCluster ? "dermcap-demo" : "dermcap-demo-" + run);
         c.put("kafka.state.dir", work.resolve("streams-state").toString());
+        // the audit page, on loopback, for this run's one-off token (the file holds only its hash)
+        c.put("audit.enabled", "true");
+        c.put("audit.host", "127.0.0.1");
+        c.put("audit.port", "0");
+        c.put("audit.credentials", Credentials.sha256Entry("demo", auditToken));
         c.put("topic.requests", prefix + "image-requests");
         c.put("topic.captions", prefix + "captions");
         c.put("topic.failures", prefix + "caption-failures");
@@ -283,6 +293,12 @@ public final class Demo {
         c.put("http.port", Integer.toString(settings.httpPort()));
         c.putAll(settings.overrides());
         return c;
+    }
+
+    private static String newToken() {
+        byte[] bytes = new byte[24];
+        new java.security.SecureRandom().nextBytes(bytes);
+        return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
     }
 
     /** Written to a file and read back by {@link Config#load}, as {@code dermcap run --config} does. */

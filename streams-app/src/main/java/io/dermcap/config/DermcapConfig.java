@@ -1,5 +1,6 @@
 package io.dermcap.config;
 
+import io.dermcap.audit.AuditOptions;
 import io.dermcap.batching.BatchOptions;
 import io.dermcap.image.ImageLimits;
 import io.dermcap.metrics.MetricsOptions;
@@ -17,6 +18,7 @@ import java.util.Properties;
  * @param streams complete Kafka Streams properties (user {@code kafka.*} settings and derived ones)
  * @param bundleDir the model bundle's folder
  * @param serde   the registry serdes' settings (Confluent keys, {@code serde.} prefix removed)
+ * @param audit   the audit endpoint and stores, or null when {@code audit.enabled} is false
  */
 public record DermcapConfig(
         Path bundleDir,
@@ -28,7 +30,8 @@ public record DermcapConfig(
         Properties streams,
         StorageOptions storage,
         Map<String, String> serde,
-        String logLevel) {
+        String logLevel,
+        AuditOptions audit) {
 
     /** A copy of the Streams properties, for callers that add runtime objects to them. */
     @Override
