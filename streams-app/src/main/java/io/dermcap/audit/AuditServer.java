@@ -79,6 +79,21 @@ public final class AuditServer implements AutoCloseable {
 
         /** Lookups for another instance's {@value ClusterOutcomes#SCOPE} request. */
         OutcomeLookup local(boolean stale);
+
+        /** One instance alone: its lookups are local ones. */
+        static Backend of(OutcomeLookup only) {
+            return new Backend() {
+                @Override
+                public OutcomeLookup cluster() {
+                    return only;
+                }
+
+                @Override
+                public OutcomeLookup local(boolean stale) {
+                    return only;
+                }
+            };
+        }
     }
 
     private final AuditOptions options;

@@ -39,7 +39,7 @@ import java.util.List;
  * an active owner that answered. A peer is asked with the caller's credentials and the header
  * {@value #SCOPE} so it answers from its own stores.
  */
-public final class ClusterOutcomes implements OutcomeLookup {
+public final class ClusterOutcomes implements OutcomeLookup, AuditServer.Backend {
 
     /** The header that makes an instance answer from its local stores only. */
     public static final String SCOPE = "X-Dermcap-Scope";
@@ -76,7 +76,13 @@ public final class ClusterOutcomes implements OutcomeLookup {
      * Answers from this instance's stores only, for another instance's {@value #SCOPE} request:
      * a request id from its partition's store (a standby's when {@code stale}).
      */
-    public OutcomeLookup localOnly(boolean stale) {
+    @Override
+    public OutcomeLookup cluster() {
+        return this;
+    }
+
+    @Override
+    public OutcomeLookup local(boolean stale) {
         return new OutcomeLookup() {
             @Override
             public List<ObjectNode> byRequest(String requestId, String authorization) throws Unavailable {

@@ -3,7 +3,6 @@ package io.dermcap.cli;
 import ch.qos.logback.classic.Level;
 import io.dermcap.audit.AuditServer;
 import io.dermcap.audit.ClusterOutcomes;
-import io.dermcap.audit.OutcomeLookup;
 import io.dermcap.batching.InferencePipeline;
 import io.dermcap.config.DermcapConfig;
 import io.dermcap.events.CaptionEvent;
@@ -166,19 +165,8 @@ public final class CaptionService implements AutoCloseable {
                 config.audit() == null ? null : config.audit().stores()), props);
         if (audit != null) {
             var passthrough = config.audit().stores().passthrough();
-            ClusterOutcomes cluster = new ClusterOutcomes(streams, self, audit.tls(), config.audit().forwardTimeout(),
-                    passthrough == null ? null : passthrough.name());
-            audit.attach(new AuditServer.Backend() {
-                @Override
-                public OutcomeLookup cluster() {
-                    return cluster;
-                }
-
-                @Override
-                public OutcomeLookup local(boolean stale) {
-                    return cluster.localOnly(stale);
-                }
-            });
+            audit.attach(new ClusterOutcomes(streams, self, audit.tls(), config.audit().forwardTimeout(),
+                    passthrough == null ? null : passthrough.name()));
         }
         streams.setUncaughtExceptionHandler(replaceWithBackoff());
         streams.setStateListener((now, before) -> {

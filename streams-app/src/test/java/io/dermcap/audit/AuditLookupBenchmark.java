@@ -5,7 +5,6 @@ import io.dermcap.storage.FetchException;
 import io.dermcap.storage.ObjectFetcher;
 import io.dermcap.testing.SampleOutcomes;
 import io.dermcap.topology.OutcomeStores;
-import org.apache.kafka.streams.state.ReadOnlyWindowStore;
 import org.junit.jupiter.api.Test;
 
 import java.net.URI;
@@ -17,7 +16,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -50,32 +48,12 @@ class AuditLookupBenchmark {
             }
             report.append(String.format("%d outcomes stored through the indexer in %.1f s%n", OUTCOMES,
                     (System.nanoTime() - fill) / 1e9));
-            LocalOutcomes local = new LocalOutcomes(new LocalOutcomes.Stores() {
-                @Override
-                public ReadOnlyWindowStore<String, byte[]> store(String name, Integer partition, boolean stale) {
-                    return stores.driver.getWindowStore(name);
-                }
-
-                @Override
-                public List<Integer> partitions() {
-                    return List.of(0);
-                }
-            }, System::currentTimeMillis);
+            LocalOutcomes local = new LocalOutcomes(stores.localStores(), System::currentTimeMillis);
             AuditOptions audit = new AuditOptions("127.0.0.1", 0, "127.0.0.1",
                     Credentials.parse(Credentials.sha256Entry("bench", TOKEN)), null, Duration.ofSeconds(5),
                     1_000_000, Files.createTempFile("audit-bench-access", ".log"), options);
             try (AuditServer server = AuditServer.start(audit, new NoImages(), ImageLimits.DEFAULT, "bench")) {
-                server.attach(new AuditServer.Backend() {
-                    @Override
-                    public OutcomeLookup cluster() {
-                        return local;
-                    }
-
-                    @Override
-                    public OutcomeLookup local(boolean stale) {
-                        return local;
-                    }
-                });
+                server.attach(AuditServer.Backend.of(local));
                 HttpClient http = HttpClient.newHttpClient();
                 Random random = new Random(42);
                 String base = "http://127.0.0.1:" + server.port();

@@ -72,28 +72,7 @@ class AuditServerTest {
     }
 
     private void attach() {
-        LocalOutcomes local = new LocalOutcomes(new LocalOutcomes.Stores() {
-            @Override
-            public org.apache.kafka.streams.state.ReadOnlyWindowStore<String, byte[]> store(String name, Integer partition, boolean stale) {
-                return stores.driver.getWindowStore(name);
-            }
-
-            @Override
-            public List<Integer> partitions() {
-                return List.of(0);
-            }
-        }, () -> T0.plusSeconds(3600).toEpochMilli());
-        server.attach(new AuditServer.Backend() {
-            @Override
-            public OutcomeLookup cluster() {
-                return local;
-            }
-
-            @Override
-            public OutcomeLookup local(boolean stale) {
-                return local;
-            }
-        });
+        server.attach(AuditServer.Backend.of(new LocalOutcomes(stores.localStores(), () -> T0.plusSeconds(3600).toEpochMilli())));
     }
 
     @AfterEach

@@ -1,5 +1,6 @@
 package io.dermcap.testing;
 
+import io.dermcap.audit.LocalOutcomes;
 import io.dermcap.events.CaptionEvent;
 import io.dermcap.events.ErrorCode;
 import io.dermcap.events.FailureEvent;
@@ -19,6 +20,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.ReadOnlyWindowStore;
 
 import java.time.Instant;
 import java.util.List;
@@ -49,6 +51,21 @@ public final class SampleOutcomes implements AutoCloseable {
         driver = new TopologyTestDriver(t, p);
         captions = driver.createInputTopic("captions-in", new StringSerializer(), new AvroTestSerde<>(CaptionEvent.class).serializer());
         failures = driver.createInputTopic("failures-in", new StringSerializer(), new AvroTestSerde<>(FailureEvent.class).serializer());
+    }
+
+    /** The driver's stores as the audit lookups see them: one partition, 0. */
+    public LocalOutcomes.Stores localStores() {
+        return new LocalOutcomes.Stores() {
+            @Override
+            public ReadOnlyWindowStore<String, byte[]> store(String name, Integer partition, boolean stale) {
+                return driver.getWindowStore(name);
+            }
+
+            @Override
+            public List<Integer> partitions() {
+                return List.of(0);
+            }
+        };
     }
 
     public void add(CaptionEvent e) {

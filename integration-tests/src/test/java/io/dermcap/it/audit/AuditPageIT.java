@@ -4,13 +4,11 @@ import io.dermcap.cli.CaptionService;
 import io.dermcap.config.Config;
 import io.dermcap.events.CaptionEvent;
 import io.dermcap.events.CaptionRequest;
+import io.dermcap.it.service.DelegatingCaptioner;
 import io.dermcap.it.service.ServiceScenario;
 import io.dermcap.model.Caption;
 import io.dermcap.model.Captioner;
-import io.dermcap.model.GenerationSettings;
-import io.dermcap.model.InvalidSettingsException;
 import io.dermcap.model.ModelException;
-import io.dermcap.model.ModelInfo;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
@@ -143,26 +141,11 @@ class AuditPageIT {
 
     /** The real engine, with {@link #HOSTILE} appended to every caption. */
     private static Captioner withHostileCaptions(Captioner engine) {
-        return new Captioner() {
-            @Override
-            public ModelInfo info() {
-                return engine.info();
-            }
-
-            @Override
-            public GenerationSettings settingsFor(Overrides overrides) throws InvalidSettingsException {
-                return engine.settingsFor(overrides);
-            }
-
+        return new DelegatingCaptioner(engine) {
             @Override
             public List<Caption> caption(List<Request> batch) throws ModelException {
                 return engine.caption(batch).stream().map(c -> new Caption(c.text() + HOSTILE, c.tokenIds(),
                         c.finishReason(), c.batchSize(), c.encodeNanos(), c.decodeNanos())).toList();
-            }
-
-            @Override
-            public void close() {
-                engine.close();
             }
         };
     }

@@ -2,12 +2,10 @@ package io.dermcap.it.faults;
 
 import io.dermcap.cli.CaptionService;
 import io.dermcap.config.Config;
+import io.dermcap.it.service.DelegatingCaptioner;
 import io.dermcap.model.Caption;
 import io.dermcap.model.Captioner;
-import io.dermcap.model.GenerationSettings;
-import io.dermcap.model.InvalidSettingsException;
 import io.dermcap.model.ModelException;
-import io.dermcap.model.ModelInfo;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -56,23 +54,12 @@ public final class FaultInjectingMain {
     }
 
     /** The engine, except that a batch holding the marker request fails as a whole. */
-    static final class FailingBatches implements Captioner {
-        private final Captioner engine;
+    static final class FailingBatches extends DelegatingCaptioner {
         private final boolean fatal;
 
         FailingBatches(Captioner engine, boolean fatal) {
-            this.engine = engine;
+            super(engine);
             this.fatal = fatal;
-        }
-
-        @Override
-        public ModelInfo info() {
-            return engine.info();
-        }
-
-        @Override
-        public GenerationSettings settingsFor(Overrides overrides) throws InvalidSettingsException {
-            return engine.settingsFor(overrides);
         }
 
         @Override
@@ -84,11 +71,6 @@ public final class FaultInjectingMain {
                 throw new ModelException("injected fault: onnxruntime failed on this batch");
             }
             return engine.caption(batch);
-        }
-
-        @Override
-        public void close() {
-            engine.close();
         }
     }
 }
