@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.dermcap.topology.AuditedOutcome;
 import io.dermcap.topology.OutcomeStores;
 import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.kstream.Windowed;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.ReadOnlyWindowStore;
@@ -57,8 +58,29 @@ public final class LocalOutcomes implements OutcomeLookup {
         return latest(after, limit);
     }
 
+    /** A store operation that Kafka Streams may refuse while its task moves. */
+    private interface StoreRead<T> {
+        T run() throws Unavailable;
+    }
+
+    /**
+     * Runs {@code read}; a store that went away under it (its task migrated, was closed, or its
+     * partition is no longer here) makes the lookup unavailable, not failed.
+     */
+    private static <T> T guarded(StoreRead<T> read) throws Unavailable {
+        try {
+            return read.run();
+        } catch (InvalidStateStoreException e) {
+            throw new Unavailable("the audit store moved while it was read (" + e.getClass().getSimpleName() + ")");
+        }
+    }
+
     /** The outcomes of {@code requestId} in {@code partition} (null: any local one), newest first. */
     public List<ObjectNode> byRequest(String requestId, Integer partition, boolean stale) throws Unavailable {
+        return guarded(() -> readByRequest(requestId, partition, stale));
+    }
+
+    private List<ObjectNode> readByRequest(String requestId, Integer partition, boolean stale) throws Unavailable {
         List<ObjectNode> out = new ArrayList<>();
         try (WindowStoreIterator<byte[]> it = stores.store(OutcomeStores.BY_REQUEST, partition, stale)
                 .backwardFetch(requestId, Instant.EPOCH, END)) {
@@ -69,6 +91,11 @@ public final class LocalOutcomes implements OutcomeLookup {
     }
 
     public Page byIndex(OutcomeLookup.Index index, String value, AuditedOutcome.Position after, int limit)
+            throws Unavailable {
+        return guarded(() -> readByIndex(index, value, after, limit));
+    }
+
+    private Page readByIndex(OutcomeLookup.Index index, String value, AuditedOutcome.Position after, int limit)
             throws Unavailable {
         List<Page> pages = new ArrayList<>();
         Instant to = after == null ? END : Instant.ofEpochMilli(after.epochMillis());
@@ -102,6 +129,10 @@ public final class LocalOutcomes implements OutcomeLookup {
      * enough; only the newest entries of a window (by their store timestamp, ties kept) are decoded.
      */
     public Page latest(AuditedOutcome.Position after, int limit) throws Unavailable {
+        return guarded(() -> readLatest(after, limit));
+    }
+
+    private Page readLatest(AuditedOutcome.Position after, int limit) throws Unavailable {
         long to = after == null ? clock.getAsLong() + Duration.ofHours(1).toMillis() : after.epochMillis();
         List<Page> pages = new ArrayList<>();
         for (int p : stores.partitions()) {
