@@ -69,7 +69,7 @@ public final class ClusterOutcomes implements OutcomeLookup, AuditServer.Backend
         }
         this.http = b.build();
         this.timeout = timeout;
-        this.local = new LocalOutcomes(new StreamsStores(streams), System::currentTimeMillis);
+        this.local = new LocalOutcomes(new StreamsStores(streams));
     }
 
     /**

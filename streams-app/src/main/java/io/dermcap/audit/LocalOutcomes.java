@@ -3,18 +3,13 @@ package io.dermcap.audit;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.dermcap.topology.AuditedOutcome;
 import io.dermcap.topology.OutcomeStores;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
-import org.apache.kafka.streams.kstream.Windowed;
-import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.ReadOnlyWindowStore;
 import org.apache.kafka.streams.state.WindowStoreIterator;
 
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.LongSupplier;
 
 /**
  * Lookups in this instance's audit stores, one partition at a time: a window store iterates a
@@ -32,14 +27,11 @@ public final class LocalOutcomes implements OutcomeLookup {
     }
 
     private static final Instant END = Instant.ofEpochMilli(Long.MAX_VALUE);
-    private static final Duration FIRST_WINDOW = Duration.ofMinutes(1);
 
     private final Stores stores;
-    private final LongSupplier clock;
 
-    public LocalOutcomes(Stores stores, LongSupplier clock) {
+    public LocalOutcomes(Stores stores) {
         this.stores = stores;
-        this.clock = clock;
     }
 
     @Override
@@ -101,7 +93,7 @@ public final class LocalOutcomes implements OutcomeLookup {
         Instant to = after == null ? END : Instant.ofEpochMilli(after.epochMillis());
         for (int p : stores.partitions()) {
             ReadOnlyWindowStore<String, byte[]> outcomes = stores.store(OutcomeStores.BY_REQUEST, p, false);
-            List<ObjectNode> found = new ArrayList<>();
+            List<AuditedOutcome> found = new ArrayList<>();
             boolean more = false;
             try (WindowStoreIterator<byte[]> it = stores.store(index.store, p, false).backwardFetch(value, Instant.EPOCH, to)) {
                 while (it.hasNext()) {
@@ -109,79 +101,28 @@ public final class LocalOutcomes implements OutcomeLookup {
                     if (after != null && ref.position().compareTo(after) <= 0) {
                         continue;
                     }
-                    if (found.size() == limit) {
+                    // the store orders by time, and outcomes of one millisecond by arrival: read the
+                    // whole last millisecond before cutting, so the cut follows the position order
+                    if (found.size() >= limit && ref.position().epochMillis() < found.get(found.size() - 1).position().epochMillis()) {
                         more = true;
                         break;
                     }
                     AuditedOutcome o = resolve(outcomes, ref);
                     if (o != null) {
-                        found.add(OutcomeJson.outcome(o));
+                        found.add(o);
                     }
                 }
             }
-            pages.add(new Page(found, more ? "more" : null));
+            found.sort(AuditedOutcome.NEWEST_FIRST);
+            more |= found.size() > limit;
+            pages.add(new Page(found.stream().limit(limit).map(OutcomeJson::outcome).toList(), more ? "more" : null));
         }
         return Page.merge(pages, limit);
     }
 
-    /**
-     * The newest outcomes: each partition scanned over a time window that widens until it holds
-     * enough; only the newest entries of a window (by their store timestamp, ties kept) are decoded.
-     */
+    /** The newest outcomes: the time index, whose one key a window store iterates newest first. */
     public Page latest(AuditedOutcome.Position after, int limit) throws Unavailable {
-        return guarded(() -> readLatest(after, limit));
-    }
-
-    private Page readLatest(AuditedOutcome.Position after, int limit) throws Unavailable {
-        long to = after == null ? clock.getAsLong() + Duration.ofHours(1).toMillis() : after.epochMillis();
-        List<Page> pages = new ArrayList<>();
-        for (int p : stores.partitions()) {
-            ReadOnlyWindowStore<String, byte[]> store = stores.store(OutcomeStores.BY_REQUEST, p, false);
-            long window = FIRST_WINDOW.toMillis();
-            while (true) {
-                long from = Math.max(0, to - window);
-                List<AuditedOutcome> found = newest(store, from, to, after, limit + 1);
-                if (found.size() > limit || from == 0) {
-                    // exactly limit in a partial window: older ones may follow
-                    boolean more = found.size() > limit || (found.size() == limit && from > 0);
-                    pages.add(new Page(found.stream().limit(limit).map(OutcomeJson::outcome).toList(), more ? "more" : null));
-                    break;
-                }
-                window = window > Long.MAX_VALUE / 8 ? Long.MAX_VALUE : window * 8;
-            }
-        }
-        return Page.merge(pages, limit);
-    }
-
-    /** The newest {@code n} (or more, when timestamps tie) outcomes stored in [from, to], after the cursor. */
-    private static List<AuditedOutcome> newest(ReadOnlyWindowStore<String, byte[]> store, long from, long to,
-                                               AuditedOutcome.Position after, int n) {
-        java.util.TreeMap<Long, List<byte[]>> byTime = new java.util.TreeMap<>();
-        int kept = 0;
-        try (KeyValueIterator<Windowed<String>, byte[]> it = store.fetchAll(Instant.ofEpochMilli(from), Instant.ofEpochMilli(to))) {
-            while (it.hasNext()) {
-                KeyValue<Windowed<String>, byte[]> kv = it.next();
-                long at = kv.key.window().start();
-                if (kept >= n && at < byTime.firstKey()) {
-                    continue;
-                }
-                byTime.computeIfAbsent(at, t -> new ArrayList<>()).add(kv.value);
-                kept++;
-                // drop the oldest timestamp while the rest still hold n
-                while (kept - byTime.firstEntry().getValue().size() >= n) {
-                    kept -= byTime.pollFirstEntry().getValue().size();
-                }
-            }
-        }
-        List<AuditedOutcome> out = new ArrayList<>();
-        byTime.values().forEach(list -> list.forEach(bytes -> {
-            AuditedOutcome o = AuditedOutcome.decode(bytes);
-            if (after == null || o.position().compareTo(after) > 0) {
-                out.add(o);
-            }
-        }));
-        out.sort(AuditedOutcome.NEWEST_FIRST);
-        return out;
+        return byIndex(Index.TIME, OutcomeStores.TIME_KEY, after, limit);
     }
 
     private static AuditedOutcome resolve(ReadOnlyWindowStore<String, byte[]> outcomes, OutcomeStores.Reference ref) {

@@ -9,9 +9,9 @@ import java.util.List;
 /** The lookups the audit API offers; {@code authorization} is passed on to the instances asked. */
 public interface OutcomeLookup {
 
-    /** The secondary indexes, by the query parameter that names them. */
+    /** The secondary indexes; TIME holds every outcome under one key, for the latest list. */
     enum Index {
-        IMAGE(OutcomeStores.BY_IMAGE), PASSTHROUGH(OutcomeStores.BY_PASSTHROUGH);
+        IMAGE(OutcomeStores.BY_IMAGE), PASSTHROUGH(OutcomeStores.BY_PASSTHROUGH), TIME(OutcomeStores.BY_TIME);
 
         final String store;
 

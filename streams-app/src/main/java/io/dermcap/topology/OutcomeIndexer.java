@@ -20,6 +20,7 @@ final class OutcomeIndexer implements Processor<String, Object, String, Object> 
     private WindowStore<String, byte[]> byRequest;
     private WindowStore<String, byte[]> byImage;
     private WindowStore<String, byte[]> byPassthrough;
+    private WindowStore<String, byte[]> byTime;
 
     OutcomeIndexer(OutcomeStores.Options options, String captionSink, String failureSink) {
         this.options = options;
@@ -33,6 +34,7 @@ final class OutcomeIndexer implements Processor<String, Object, String, Object> 
         byRequest = context.getStateStore(OutcomeStores.BY_REQUEST);
         byImage = context.getStateStore(OutcomeStores.BY_IMAGE);
         byPassthrough = context.getStateStore(OutcomeStores.BY_PASSTHROUGH);
+        byTime = context.getStateStore(OutcomeStores.BY_TIME);
     }
 
     @Override
@@ -44,6 +46,7 @@ final class OutcomeIndexer implements Processor<String, Object, String, Object> 
             long at = p.epochMillis();
             byRequest.put(requestId, outcome.encode(), at);
             byte[] reference = OutcomeStores.reference(requestId, p);
+            byTime.put(OutcomeStores.TIME_KEY, reference, at);
             if (outcome.imageSha256() != null) {
                 byImage.put(outcome.imageSha256(), reference, at);
             }

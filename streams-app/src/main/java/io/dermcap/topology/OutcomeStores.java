@@ -12,8 +12,8 @@ import java.time.Duration;
 import java.util.Map;
 
 /**
- * The audit stores: every outcome by request id, and references to it by image sha256 and by
- * one configured passthrough field. All three are window stores that keep duplicates, keyed by
+ * The audit stores: every outcome by request id, and references to it by image sha256, by one
+ * configured passthrough field and by time alone (the latest list). All four are window stores that keep duplicates, keyed by
  * the lookup value and stamped with the outcome's time, in the task of the request's input
  * partition: changelogged (restored after a crash like the buffer store, replicated by
  * {@code kafka.num.standby.replicas}) and bounded by the retention, whose oldest segments Kafka
@@ -29,6 +29,9 @@ public final class OutcomeStores {
     public static final String BY_IMAGE = "dermcap-audit-by-image";
     /** References by the configured passthrough field's value. */
     public static final String BY_PASSTHROUGH = "dermcap-audit-by-passthrough";
+    /** References to every outcome under one key, {@link #TIME_KEY}: a store iterated newest first for the latest list. */
+    public static final String BY_TIME = "dermcap-audit-by-time";
+    public static final String TIME_KEY = "";
     /** The processor that fills them. */
     public static final String INDEX = "audit-index";
 
@@ -89,12 +92,12 @@ public final class OutcomeStores {
     }
 
     /**
-     * Adds the index processor (a child of {@code parent}, forwarding each event on to
-     * {@code captionSink} or {@code failureSink}) and the three stores.
+     * Adds the index processor (a child of {@code parents}, forwarding each event on to
+     * {@code captionSink} or {@code failureSink}) and the four stores.
      */
     public static void addTo(Topology t, Options options, String captionSink, String failureSink, String... parents) {
         t.addProcessor(INDEX, () -> new OutcomeIndexer(options, captionSink, failureSink), parents);
-        for (String store : new String[] {BY_REQUEST, BY_IMAGE, BY_PASSTHROUGH}) {
+        for (String store : new String[] {BY_REQUEST, BY_IMAGE, BY_PASSTHROUGH, BY_TIME}) {
             t.addStateStore(Stores.windowStoreBuilder(Stores.persistentWindowStore(store, options.retention(),
                     Duration.ofMillis(1), true), Serdes.String(), Serdes.ByteArray()).withCachingDisabled(), INDEX);
         }

@@ -48,7 +48,7 @@ class AuditLookupBenchmark {
             }
             report.append(String.format("%d outcomes stored through the indexer in %.1f s%n", OUTCOMES,
                     (System.nanoTime() - fill) / 1e9));
-            LocalOutcomes local = new LocalOutcomes(stores.localStores(), System::currentTimeMillis);
+            LocalOutcomes local = new LocalOutcomes(stores.localStores());
             AuditOptions audit = new AuditOptions("127.0.0.1", 0, "127.0.0.1",
                     Credentials.parse(Credentials.sha256Entry("bench", TOKEN)), null, Duration.ofSeconds(5),
                     1_000_000, Files.createTempFile("audit-bench-access", ".log"), options);

@@ -72,7 +72,7 @@ class AuditServerTest {
     }
 
     private void attach() {
-        server.attach(AuditServer.Backend.of(new LocalOutcomes(stores.localStores(), () -> T0.plusSeconds(3600).toEpochMilli())));
+        server.attach(AuditServer.Backend.of(new LocalOutcomes(stores.localStores())));
     }
 
     @AfterEach
@@ -153,8 +153,9 @@ class AuditServerTest {
         attach();
         Set<String> expected = new HashSet<>();
         for (int i = 0; i < 7; i++) {
-            // two outcomes in the same millisecond: the position still orders them
-            stores.add(SampleOutcomes.caption("img-" + i, "c" + i, SHA, "ACC-SHARED", T0.plusSeconds(i / 2), 0, i));
+            // pairs of outcomes in the same millisecond, stored against their position order: the
+            // position (time, partition, offset) still orders and pages them
+            stores.add(SampleOutcomes.caption("img-" + i, "c" + i, SHA, "ACC-SHARED", T0.plusSeconds(i / 2), 0, 100 - i));
             expected.add("img-" + i);
         }
         stores.add(SampleOutcomes.caption("other", "c", "01".repeat(32), "ACC-OTHER", T0, 0, 100));

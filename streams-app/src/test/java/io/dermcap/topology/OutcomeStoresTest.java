@@ -58,6 +58,9 @@ class OutcomeStoresTest {
         assertThat(failed).hasSize(1);
         assertThat(((FailureEvent) failed.get(0).event()).getCode()).isEqualTo(ErrorCode.OBJECT_MISSING);
         assertThat(references(OutcomeStores.BY_PASSTHROUGH, "ORD-missing")).hasSize(1);
+        List<OutcomeStores.Reference> latest = references(OutcomeStores.BY_TIME, OutcomeStores.TIME_KEY);
+        assertThat(latest).as("the time index holds every outcome, newest first").hasSize(n + 1);
+        assertThat(latest).extracting(r -> -r.position().epochMillis()).isSorted();
     }
 
     @Test
@@ -97,6 +100,8 @@ class OutcomeStoresTest {
         assertThat(outcomes("old")).as("dropped after the retention").isEmpty();
         assertThat(references(OutcomeStores.BY_IMAGE, sha)).isEmpty();
         assertThat(references(OutcomeStores.BY_PASSTHROUGH, "ORD-old")).isEmpty();
+        assertThat(references(OutcomeStores.BY_TIME, OutcomeStores.TIME_KEY)).extracting(OutcomeStores.Reference::requestId)
+                .containsExactly("new");
     }
 
     private List<AuditedOutcome> outcomes(String requestId) {
