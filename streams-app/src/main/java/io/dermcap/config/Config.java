@@ -2,13 +2,13 @@ package io.dermcap.config;
 
 import io.dermcap.audit.AuditOptions;
 import io.dermcap.audit.Credentials;
-import io.dermcap.batching.BatchOptions;
 import io.dermcap.image.ImageLimits;
 import io.dermcap.metrics.MetricsOptions;
 import io.dermcap.model.EngineOptions;
 import io.dermcap.registry.AvroSerdeConfig;
 import io.dermcap.storage.AddressClass;
 import io.dermcap.storage.StorageOptions;
+import io.dermcap.topology.BatchOptions;
 import io.dermcap.topology.OutcomeStores;
 import io.dermcap.topology.StreamsProperties;
 import io.dermcap.topology.TopologyOptions;

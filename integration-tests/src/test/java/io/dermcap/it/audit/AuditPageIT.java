@@ -1,6 +1,5 @@
 package io.dermcap.it.audit;
 
-import io.dermcap.cli.CaptionService;
 import io.dermcap.config.Config;
 import io.dermcap.events.CaptionEvent;
 import io.dermcap.events.CaptionRequest;
@@ -9,6 +8,7 @@ import io.dermcap.it.service.ServiceScenario;
 import io.dermcap.model.Caption;
 import io.dermcap.model.Captioner;
 import io.dermcap.model.ModelException;
+import io.dermcap.service.CaptionService;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;

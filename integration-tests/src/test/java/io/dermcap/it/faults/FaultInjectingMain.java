@@ -1,11 +1,11 @@
 package io.dermcap.it.faults;
 
-import io.dermcap.cli.CaptionService;
 import io.dermcap.config.Config;
 import io.dermcap.it.service.DelegatingCaptioner;
 import io.dermcap.model.Caption;
 import io.dermcap.model.Captioner;
 import io.dermcap.model.ModelException;
+import io.dermcap.service.CaptionService;
 
 import java.nio.file.Path;
 import java.util.List;
