@@ -76,7 +76,7 @@ public final class OnnxCaptioner implements Captioner {
         Manifest.Generation g = bundle.manifest().generation();
         this.defaults = new GenerationSettings(g.prompt(), g.numBeams(), g.maxNewTokens(), g.minNewTokens(),
                 g.noRepeatNgramSize(), g.repetitionPenalty(), g.lengthPenalty(), g.earlyStopping());
-        this.info = modelInfo(bundle.manifest(), defaults, models);
+        this.info = modelInfo(bundle, defaults, models);
         this.loadTimings = loadTimings;
     }
 
@@ -244,7 +244,8 @@ public final class OnnxCaptioner implements Captioner {
         }
     }
 
-    private static ModelInfo modelInfo(Manifest m, GenerationSettings defaults, OnnxModels models) {
+    private static ModelInfo modelInfo(Bundle bundle, GenerationSettings defaults, OnnxModels models) {
+        Manifest m = bundle.manifest();
         Manifest.Lineage l = m.lineage();
         Map<String, String> graphs = new LinkedHashMap<>();
         for (String g : Bundle.GRAPHS) {
@@ -265,7 +266,18 @@ public final class OnnxCaptioner implements Captioner {
                 m.exporter() == null ? null : m.exporter().version(),
                 m.exporter() == null ? 0 : m.exporter().opset(),
                 defaults,
-                new ModelInfo.Runtime("onnxruntime", models.env.getVersion(), models.executionProvider));
+                new ModelInfo.Runtime("onnxruntime", models.env.getVersion(), models.executionProvider),
+                identity(bundle));
+    }
+
+    private static ModelInfo.Identity identity(Bundle bundle) {
+        Manifest m = bundle.manifest();
+        Manifest.Preprocessing p = m.preprocessing();
+        return new ModelInfo.Identity(bundle.manifestSha256(), m.format(), m.created(),
+                m.exporter() == null ? null : m.exporter().name(),
+                m.exporter() == null ? null : m.exporter().version(),
+                p == null ? null : new ModelInfo.Preprocessing(p.imageSize(), p.resize(), p.interpolation(), p.crop(),
+                        java.util.Arrays.stream(p.mean()).boxed().toList(), java.util.Arrays.stream(p.std()).boxed().toList()));
     }
 
     @Override

@@ -30,6 +30,7 @@ class BundleTest {
         Bundle bundle = Bundle.load(TINY);
         assertThat(bundle.manifest().name()).isEqualTo("dermlip-gpt2-captioner-random-tiny");
         assertThat(bundle.manifest().model().numLayers()).isEqualTo(2);
+        assertThat(bundle.manifestSha256()).isEqualTo(Bundle.sha256(TINY.resolve("manifest.json")));
         assertThat(bundle.file(Bundle.DECODER)).exists();
     }
 
