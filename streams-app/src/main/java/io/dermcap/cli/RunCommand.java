@@ -12,9 +12,9 @@ import java.util.concurrent.Callable;
 
 /** {@code dermcap run --config FILE}: the service. */
 @Command(name = "run", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = {"Consume image-reference events, caption the images in micro-batches and",
-                "publish caption and failure events. Runs until SIGTERM or SIGINT.",
-                "Every setting: README.md, Configuration."})
+        description = {"Run the captioning service on Kafka until SIGTERM or SIGINT.",
+                "Consumes image-reference events, captions the images in micro-batches and publishes",
+                "caption and failure events. Every setting: README.md, Configuration."})
 final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--config", paramLabel = "FILE",

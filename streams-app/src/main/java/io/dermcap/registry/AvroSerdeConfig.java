@@ -53,6 +53,14 @@ public record AvroSerdeConfig(
     public static final String HTTP_READ_TIMEOUT_MS = "http.read.timeout.ms";
     public static final String MAX_SCHEMAS_PER_SUBJECT = "max.schemas.per.subject";
 
+    /** Every key this serde reads; configuration checks refuse any other. */
+    public static final java.util.Set<String> KEYS = java.util.Set.of(SCHEMA_REGISTRY_URL, AUTO_REGISTER_SCHEMAS,
+            USE_LATEST_VERSION, LATEST_COMPATIBILITY_STRICT, LATEST_CACHE_TTL_SEC, BASIC_AUTH_CREDENTIALS_SOURCE,
+            BASIC_AUTH_USER_INFO, TRUSTSTORE_LOCATION, TRUSTSTORE_PASSWORD, TRUSTSTORE_TYPE, KEYSTORE_LOCATION,
+            KEYSTORE_PASSWORD, KEYSTORE_TYPE, KEY_PASSWORD, KEY_SUBJECT_NAME_STRATEGY, VALUE_SUBJECT_NAME_STRATEGY,
+            SPECIFIC_AVRO_READER, MAX_RETRIES, RETRIES_WAIT_MS, RETRIES_MAX_WAIT_MS, HTTP_CONNECT_TIMEOUT_MS,
+            HTTP_READ_TIMEOUT_MS, MAX_SCHEMAS_PER_SUBJECT);
+
     private static final String MOCK_PREFIX = "mock://";
 
     public SubjectNameStrategy subjectStrategy(boolean isKey) {

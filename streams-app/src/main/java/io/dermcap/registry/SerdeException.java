@@ -1,6 +1,10 @@
 package io.dermcap.registry;
 
+import org.apache.avro.SchemaCompatibility;
 import org.apache.kafka.common.errors.SerializationException;
+
+import java.util.List;
+import java.util.stream.Collectors;
 
 /**
  * Why a record could not be (de)serialized, typed so the topology can turn it into the right
@@ -64,5 +68,24 @@ public class SerdeException extends SerializationException {
             kind = Kind.REGISTRY_ERROR;
         }
         return new SerdeException(kind, schemaId, context + ": " + e.getMessage(), e);
+    }
+
+    /** The most incompatibilities {@link #describe} names; the rest are counted. */
+    static final int MAX_NAMED = 5;
+
+    /**
+     * Schema incompatibilities in a few words each (kind, location, what): Avro's own description
+     * quotes both schemas whole, which made one failure message thousands of characters long.
+     */
+    static String describe(List<SchemaCompatibility.Incompatibility> incompatibilities) {
+        String named = incompatibilities.stream().limit(MAX_NAMED)
+                .map(i -> i.getType() + " at " + i.getLocation() + " (" + cut(i.getMessage(), 120) + ")")
+                .collect(Collectors.joining("; "));
+        int more = incompatibilities.size() - MAX_NAMED;
+        return more > 0 ? named + "; and " + more + " more" : named;
+    }
+
+    private static String cut(String s, int max) {
+        return s == null || s.length() <= max ? s : s.substring(0, max) + "...";
     }
 }

@@ -61,6 +61,9 @@ public final class StreamsProperties {
         // Poll no longer than the batcher's punctuation so age-based flushes stay on time.
         p.putIfAbsent(StreamsConfig.POLL_MS_CONFIG, Long.toString(batch.punctuateInterval().toMillis()));
         p.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, "5");
+        // the topology has no global stores, so this changes nothing but Kafka Streams' warning on
+        // every StreamsConfig it builds (three per start); it becomes the default in Kafka 5.0
+        p.putIfAbsent(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, "true");
 
         long block = batch.backpressureBlock().toMillis();
         atLeast(p, kafka, ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 300_000, 4 * block,
