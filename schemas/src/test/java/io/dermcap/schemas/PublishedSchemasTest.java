@@ -50,6 +50,15 @@ class PublishedSchemasTest {
     }
 
     @Test
+    void theEventsPageShowsTheExampleEventsVerbatim() throws IOException {
+        String page = Files.readString(Path.of("..", "docs", "events.md"));
+        for (String example : List.of("CaptionEvent.json", "FailureEvent.json")) {
+            assertThat(page).as("docs/events.md shows examples/" + example)
+                    .contains(Files.readString(DIR.resolve("examples").resolve(example)).strip());
+        }
+    }
+
+    @Test
     void aSchemaWithAnUndefinedNameIsRefused() {
         // the check above is meaningful: the source file alone names a type defined elsewhere
         assertThat(Path.of("src/main/avro/CaptionRequest.avsc")).content().contains("\"io.dermcap.events.Passthrough\"");

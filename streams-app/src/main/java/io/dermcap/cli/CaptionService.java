@@ -22,6 +22,7 @@ import io.dermcap.storage.StorageFetcher;
 import io.dermcap.topology.CaptionTopology;
 import io.dermcap.topology.DeadLetters;
 import io.dermcap.topology.EventSerdes;
+import io.dermcap.topology.StaticMembership;
 import io.dermcap.topology.TopologyOptions;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -31,6 +32,7 @@ import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.errors.FencedInstanceIdException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
@@ -106,6 +108,7 @@ public final class CaptionService implements AutoCloseable {
     }
 
     private void startComponents() throws BundleException {
+        long began = System.nanoTime();
         TopologyOptions topology = config.topology();
         log.info("event=starting version={} instance={} ops_port={} guarantee={}", topology.serviceVersion(),
                 topology.instanceId(), ops.port(), topology.exactlyOnce() ? "exactly_once_v2" : "at_least_once");
@@ -145,8 +148,12 @@ public final class CaptionService implements AutoCloseable {
                 topology.failureTopic(), FailureEvent.getClassSchema()));
 
         phase = "starting streams";
-        var props = CaptionTopology.withHandlers(config.streams(),
+        var props = CaptionTopology.withHandlers(StaticMembership.apply(config.streams(), topology.instanceId(),
+                        Duration.ofNanos(System.nanoTime() - began)),
                 new DeadLetters(topology, info, serdes.failures().serializer()));
+        log.info("event=group_membership group_instance_id={} session_timeout_ms={}",
+                props.getProperty(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, "(per prefix)"),
+                props.getProperty(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "(per prefix)"));
         streams = new KafkaStreams(CaptionTopology.build(topology, config.batch(), serdes, captioner, pipeline, metrics), props);
         streams.setUncaughtExceptionHandler(replaceWithBackoff());
         streams.setStateListener((now, before) -> {
@@ -228,6 +235,12 @@ public final class CaptionService implements AutoCloseable {
                 log.info("event=stream_thread_stopped reason=closing error={}", e.getClass().getSimpleName());
                 return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
             }
+            if (causedBy(e, FencedInstanceIdException.class)) {
+                // another running process has this instance.id: replacing the thread would fence it in turn
+                log.error("event=instance_id_in_use instance={} action=stop exit_code=1 hint=\"give every running "
+                        + "instance its own instance.id (or kafka.group.instance.id)\"", config.topology().instanceId());
+                return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+            }
             long now = System.nanoTime();
             int n = now - last.getAndSet(now) > Duration.ofMinutes(5).toNanos() ? 1 : consecutive.incrementAndGet();
             consecutive.set(n);
@@ -241,6 +254,15 @@ public final class CaptionService implements AutoCloseable {
             sleep(pause);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         };
+    }
+
+    private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private OpsServer.Status liveness() {

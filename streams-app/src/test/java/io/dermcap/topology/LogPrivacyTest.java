@@ -73,8 +73,7 @@ class LogPrivacyTest {
             }
         }
         assertThat(lines).as("the scenario logged at INFO").isNotEmpty();
-        assertThat(lines).as("an unreadable record is logged with its kind")
-                .anySatisfy(l -> assertThat(l).contains("event=undeserializable_record").contains("kind=WRONG_MAGIC_BYTE"));
+
         for (String line : lines) {
             for (String secret : secrets) {
                 assertThat(line).doesNotContain(secret);
