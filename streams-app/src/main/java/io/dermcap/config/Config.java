@@ -5,6 +5,7 @@ import io.dermcap.image.ImageLimits;
 import io.dermcap.metrics.MetricsOptions;
 import io.dermcap.model.EngineOptions;
 import io.dermcap.registry.AvroSerdeConfig;
+import io.dermcap.registry.RequestSubjectCheck;
 import io.dermcap.storage.AddressClass;
 import io.dermcap.storage.StorageOptions;
 import io.dermcap.topology.StreamsProperties;
@@ -53,6 +54,7 @@ public final class Config {
 
         Map<String, String> kafka = new TreeMap<>();
         source.withPrefix(ConfigKeys.KAFKA_PREFIX).forEach((k, v) -> kafka.put(k, v.text()));
+        KnownSettings.checkKafka(kafka.keySet());
         Properties streams;
         try {
             streams = StreamsProperties.derive(kafka, batch);
@@ -61,6 +63,7 @@ public final class Config {
             ConfigSource.Value v = source.get(key);
             throw new ConfigException(key, e.getMessage() + (v == null ? "" : " (from " + v.origin() + ")"));
         }
+        KnownSettings.checkValues(streams);
         TopologyOptions topology = new TopologyOptions(
                 get(source, ConfigKeys.TOPIC_REQUESTS),
                 get(source, ConfigKeys.TOPIC_CAPTIONS),
@@ -75,6 +78,7 @@ public final class Config {
         StorageOptions storage = storage(source);
         Map<String, String> serde = new TreeMap<>();
         source.withPrefix(ConfigKeys.SERDE_PREFIX).forEach((k, v) -> serde.put(k, v.text()));
+        KnownSettings.checkSerde(serde.keySet());
         try {
             AvroSerdeConfig.fromMap(serde);
         } catch (org.apache.kafka.common.config.ConfigException e) {
@@ -88,7 +92,8 @@ public final class Config {
                 get(source, ConfigKeys.ENGINE_PREPACK));
         ImageLimits image = new ImageLimits(get(source, ConfigKeys.IMAGE_MAX_PIXELS), storage.maxBytes());
         return new DermcapConfig(Path.of(get(source, ConfigKeys.BUNDLE_DIR)), engine, image, topology, batch, http,
-                streams, storage, serde, get(source, ConfigKeys.LOG_LEVEL));
+                streams, storage, serde, get(source, ConfigKeys.LOG_LEVEL),
+                RequestSubjectCheck.Mode.parse(get(source, ConfigKeys.REQUEST_SUBJECT_CHECK)));
     }
 
     private static StorageOptions storage(ConfigSource source) {

@@ -1,5 +1,6 @@
 package io.dermcap.config;
 
+import io.dermcap.registry.RequestSubjectCheck;
 import io.dermcap.batching.BatchOptions;
 import io.dermcap.image.ImageLimits;
 import io.dermcap.metrics.MetricsOptions;
@@ -17,6 +18,7 @@ import java.util.Properties;
  * @param streams complete Kafka Streams properties (user {@code kafka.*} settings and derived ones)
  * @param bundleDir the model bundle's folder
  * @param serde   the registry serdes' settings (Confluent keys, {@code serde.} prefix removed)
+ * @param requestSubjectCheck what the start does about a missing or unreadable request subject
  */
 public record DermcapConfig(
         Path bundleDir,
@@ -28,7 +30,8 @@ public record DermcapConfig(
         Properties streams,
         StorageOptions storage,
         Map<String, String> serde,
-        String logLevel) {
+        String logLevel,
+        RequestSubjectCheck.Mode requestSubjectCheck) {
 
     /** A copy of the Streams properties, for callers that add runtime objects to them. */
     @Override

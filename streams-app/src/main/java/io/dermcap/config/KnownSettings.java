@@ -5,6 +5,8 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.StreamsConfig;
 
 import java.lang.reflect.Field;
@@ -71,7 +73,7 @@ final class KnownSettings {
             String full = ConfigKeys.KAFKA_PREFIX + key;
             String managed = KAFKA_MANAGED.get(key);
             if (managed != null) {
-                throw new ConfigException(full, "is managed by dermcap and cannot be set (" + managed + ")");
+                throw new ConfigException(full, "managed by dermcap, cannot be set (" + managed + ")");
             }
             if (key.startsWith(StreamsConfig.CLIENT_TAG_PREFIX) && key.length() > StreamsConfig.CLIENT_TAG_PREFIX.length()) {
                 continue; // rack-aware standby assignment tags: client.tag.<any name>
@@ -81,9 +83,34 @@ final class KnownSettings {
             String rest = key.substring(prefix.length());
             if (!valid.contains(rest)) {
                 String kind = prefix.isEmpty() ? "Kafka Streams, consumer, producer or admin" : "'" + prefix + "'";
-                throw new ConfigException(full, "is not a " + kind + " setting; did you mean "
+                throw new ConfigException(full, "not a " + kind + " setting; did you mean "
                         + ConfigKeys.KAFKA_PREFIX + prefix + nearest(rest, valid) + "?");
             }
+        }
+    }
+
+    /**
+     * Hands the complete Streams properties to Kafka's own config classes (Streams, and the admin,
+     * main consumer and producer configs Streams derives from them), so a value Kafka would refuse
+     * when the service starts its clients is refused with the configuration.
+     *
+     * @throws ConfigException with Kafka's message
+     */
+    static void checkValues(java.util.Properties streams) {
+        try {
+            StreamsConfig config = new StreamsConfig(streams);
+            new AdminClientConfig(config.getAdminConfigs("dermcap-check"));
+            // Kafka Streams adds its byte-array (de)serializers when it creates the clients
+            Map<String, Object> consumer = new java.util.HashMap<>(config.getMainConsumerConfigs("dermcap-check", "dermcap-check", 0));
+            consumer.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+            consumer.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+            new ConsumerConfig(consumer);
+            Map<String, Object> producer = new java.util.HashMap<>(config.getProducerConfigs("dermcap-check"));
+            producer.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+            producer.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+            new ProducerConfig(producer);
+        } catch (org.apache.kafka.common.config.ConfigException e) {
+            throw new ConfigException(ConfigKeys.KAFKA_PREFIX + "*", "Kafka refuses the settings: " + e.getMessage());
         }
     }
 
@@ -91,7 +118,7 @@ final class KnownSettings {
     static void checkSerde(Iterable<String> serde) {
         for (String key : serde) {
             if (!AvroSerdeConfig.KEYS.contains(key)) {
-                throw new ConfigException(ConfigKeys.SERDE_PREFIX + key, "is not a setting of dermcap's registry serde; "
+                throw new ConfigException(ConfigKeys.SERDE_PREFIX + key, "not a setting of dermcap's registry serde; "
                         + "did you mean " + ConfigKeys.SERDE_PREFIX + nearest(key, AvroSerdeConfig.KEYS) + "?");
             }
         }

@@ -28,8 +28,11 @@ public final class RequestSubjectCheck {
         }
     }
 
-    /** The check's verdict: {@code problem} is null when the subject is fine (or was registered). */
-    public record Verdict(String problem, String done) {
+    /**
+     * The check's verdict: {@code problem} is null when the subject is fine (or was registered);
+     * {@code missing} when the problem is that the subject has no schema at all.
+     */
+    public record Verdict(String problem, String done, boolean missing) {
         public boolean ok() {
             return problem == null;
         }
@@ -44,7 +47,7 @@ public final class RequestSubjectCheck {
      */
     public static Verdict check(SchemaRegistryClient client, String subject, Schema reader, Mode mode) {
         if (mode == Mode.OFF) {
-            return new Verdict(null, "not checked");
+            return new Verdict(null, "not checked", false);
         }
         RegisteredSchema latest;
         try {
@@ -55,18 +58,18 @@ public final class RequestSubjectCheck {
             }
             if (mode == Mode.REGISTER) {
                 int id = client.register(subject, reader);
-                return new Verdict(null, "registered the service's request schema as id " + id);
+                return new Verdict(null, "registered the service's request schema as id " + id, false);
             }
             return new Verdict("subject " + subject + " has no schema: producers register "
                     + "schemas/published/CaptionRequest.avsc under it (or start the service once with "
-                    + "registry.request.subject.check=register)", null);
+                    + "registry.request.subject.check=register)", null, true);
         }
         var result = SchemaCompatibility.checkReaderWriterCompatibility(reader, latest.schema()).getResult();
         if (result.getCompatibility() != SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE) {
             return new Verdict("subject " + subject + " version " + latest.version() + " (id " + latest.id()
                     + ", " + latest.schema().getFullName() + ") cannot be read as " + reader.getFullName() + ": "
-                    + SerdeException.describe(reader, result.getIncompatibilities()), null);
+                    + SerdeException.describe(reader, result.getIncompatibilities()), null, false);
         }
-        return new Verdict(null, "version " + latest.version() + " (id " + latest.id() + ") is readable");
+        return new Verdict(null, "version " + latest.version() + " (id " + latest.id() + ") is readable", false);
     }
 }

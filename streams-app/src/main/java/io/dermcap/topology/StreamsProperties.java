@@ -19,26 +19,14 @@ public final class StreamsProperties {
     public static final String AT_LEAST_ONCE = StreamsConfig.AT_LEAST_ONCE;
     public static final String EXACTLY_ONCE_V2 = StreamsConfig.EXACTLY_ONCE_V2;
 
-    /** Keys dermcap sets itself; a user value would break the one-outcome-per-record promise. */
-    private static final java.util.List<String> RESERVED = java.util.List.of(
-            StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
-            StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
-            StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG,
-            StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG);
-
     private StreamsProperties() {
     }
 
     /**
-     * @param kafka the {@code kafka.} settings with the prefix removed
-     * @throws InvalidSetting naming the Kafka key that is missing, reserved or too small
+     * @param kafka the {@code kafka.} settings with the prefix removed (their names checked by the configuration)
+     * @throws InvalidSetting naming the Kafka key that is missing or too small
      */
     public static Properties derive(Map<String, String> kafka, BatchOptions batch) {
-        for (String key : RESERVED) {
-            if (kafka.containsKey(key)) {
-                throw new InvalidSetting(key, "is managed by dermcap and cannot be configured");
-            }
-        }
         Properties p = new Properties();
         p.putAll(kafka);
         if (blank(kafka.get(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG))) {

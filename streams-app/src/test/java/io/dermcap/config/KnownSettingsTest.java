@@ -33,7 +33,7 @@ class KnownSettingsTest {
             assertThatThrownBy(() -> KnownSettings.checkKafka(List.of(key)))
                     .isInstanceOf(ConfigException.class)
                     .hasMessageContaining("kafka." + key)
-                    .hasMessageContaining("is managed by dermcap");
+                    .hasMessageContaining("managed by dermcap");
         }
         assertThatThrownBy(() -> KnownSettings.checkKafka(List.of("default.deserialization.exception.handler")))
                 .hasMessageContaining("UNDESERIALIZABLE_RECORD");
