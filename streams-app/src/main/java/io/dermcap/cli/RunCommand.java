@@ -9,6 +9,8 @@ import io.dermcap.registry.AvroSerdeConfig;
 import io.dermcap.registry.RegistryException;
 import io.dermcap.registry.RequestSubjectCheck;
 import io.dermcap.registry.SchemaRegistryClient;
+import io.dermcap.service.CaptionService;
+import io.dermcap.service.StartupChecks;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

@@ -1,6 +1,5 @@
 package io.dermcap.config;
 
-import io.dermcap.batching.BatchOptions;
 import io.dermcap.image.ImageLimits;
 import io.dermcap.metrics.MetricsOptions;
 import io.dermcap.model.EngineOptions;
@@ -8,6 +7,7 @@ import io.dermcap.registry.AvroSerdeConfig;
 import io.dermcap.registry.RequestSubjectCheck;
 import io.dermcap.storage.AddressClass;
 import io.dermcap.storage.StorageOptions;
+import io.dermcap.topology.BatchOptions;
 import io.dermcap.topology.StreamsProperties;
 import io.dermcap.topology.TopologyOptions;
 

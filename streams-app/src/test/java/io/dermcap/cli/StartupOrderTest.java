@@ -3,6 +3,7 @@ package io.dermcap.cli;
 import io.dermcap.config.Config;
 import io.dermcap.config.DermcapConfig;
 import io.dermcap.model.bundle.BundleException;
+import io.dermcap.service.CaptionService;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -54,9 +54,12 @@ class ReCaptionIT {
                     at.put(new TopicPartition(live.requests, p), OffsetSpec.forTimestamp(from.toEpochMilli()));
                 }
                 Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-                admin.listOffsets(at).all().get().forEach((tp, info) -> offsets.put(tp,
-                        new OffsetAndMetadata(info.offset() >= 0 ? info.offset()
-                                : admin.listOffsets(Map.of(tp, OffsetSpec.latest())).all().get().get(tp).offset())));
+                for (var e : admin.listOffsets(at).all().get().entrySet()) {
+                    // no request at or after that time in a partition (-1): start at its end
+                    long offset = e.getValue().offset() >= 0 ? e.getValue().offset()
+                            : admin.listOffsets(Map.of(e.getKey(), OffsetSpec.latest())).all().get().get(e.getKey()).offset();
+                    offsets.put(e.getKey(), new OffsetAndMetadata(offset));
+                }
                 admin.alterConsumerGroupOffsets(group, offsets).all().get();
             }
             // 2. the second service: same requests, new bundle, its own application id and output topics

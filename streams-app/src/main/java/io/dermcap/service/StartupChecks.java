@@ -1,4 +1,4 @@
-package io.dermcap.cli;
+package io.dermcap.service;
 
 import io.dermcap.config.DermcapConfig;
 import io.dermcap.events.CaptionRequest;
@@ -24,7 +24,7 @@ import java.util.concurrent.TimeoutException;
  * order that reports the most basic problem first (configuration, bundle, topics, registry);
  * {@code dermcap run --check-config} runs them without starting.
  */
-final class StartupChecks {
+public final class StartupChecks {
 
     private StartupChecks() {
     }
@@ -35,7 +35,7 @@ final class StartupChecks {
      * @return one line per topic with its partition count
      * @throws IllegalStateException naming the missing topics, or when Kafka does not answer
      */
-    static List<String> topics(DermcapConfig config) {
+    public static List<String> topics(DermcapConfig config) {
         TopologyOptions topology = config.topology();
         List<String> topics = List.of(topology.requestTopic(), topology.captionTopic(), topology.failureTopic());
         Map<String, Object> admin = new StreamsConfig(config.streams()).getAdminConfigs("dermcap-startup");
@@ -69,12 +69,12 @@ final class StartupChecks {
     }
 
     /** The request topic's subject under the serde's naming strategy. */
-    static String requestSubject(DermcapConfig config, AvroSerdeConfig serde) {
+    public static String requestSubject(DermcapConfig config, AvroSerdeConfig serde) {
         return serde.subjectStrategy(false).subject(config.topology().requestTopic(), false, CaptionRequest.getClassSchema());
     }
 
     /** Checks the request subject as {@code mode} says (see {@link RequestSubjectCheck}). */
-    static RequestSubjectCheck.Verdict requestSchema(SchemaRegistryClient client, String subject, RequestSubjectCheck.Mode mode) {
+    public static RequestSubjectCheck.Verdict requestSchema(SchemaRegistryClient client, String subject, RequestSubjectCheck.Mode mode) {
         return RequestSubjectCheck.check(client, subject, CaptionRequest.getClassSchema(), mode);
     }
 }
