@@ -151,10 +151,12 @@ def _smoothstep(lo, hi, v):
     return t * t * (3 - 2 * t)
 
 
-def render(d: Drawing) -> Image.Image:
-    """The drawing as an RGB image of d.width × d.height."""
+def render(d: Drawing, short_side=None) -> Image.Image:
+    """The drawing as an RGB image of d.width × d.height, or scaled to `short_side` (training renders
+    at the size the service's resize would make, which is cheaper than resizing)."""
     rng = np.random.RandomState([d.seed, 1])  # texture only: geometry and colours are in the Drawing
-    w, h = d.width, d.height
+    k = short_side / min(d.width, d.height) if short_side else 1
+    w, h = round(d.width * k), round(d.height * k)
     side = min(w, h)
     ox, oy = (w - side) / 2, (h - side) / 2
     y, x = np.mgrid[0:h, 0:w].astype(np.float32)

@@ -35,9 +35,9 @@ EVAL_SEED0 = 1_100_000     # the held-out drawings scored during training
 @dataclasses.dataclass(frozen=True)
 class HParams:
     seed: int = 0
-    train_images: int = 3000
-    eval_images: int = 256
-    epochs: int = 14
+    train_images: int = 2000
+    eval_images: int = 128
+    epochs: int = 12
     batch_size: int = 64
     lr: float = 2e-3
     warmup_steps: int = 100
@@ -77,7 +77,7 @@ def _example(seed):
     import io
     from PIL import Image
     d = lesions.draw(seed)
-    image = lesions.render(d)
+    image = lesions.render(d, short_side=224)
     if seed % 3:
         buf = io.BytesIO()
         image.save(buf, "JPEG", quality=90)
@@ -85,19 +85,26 @@ def _example(seed):
     return np.asarray(resize_crop(image), dtype=np.uint8), lesions.caption(d)
 
 
-def render_set(seeds, processes, cache_dir=None):
-    """Pixels and captions of the drawings of `seeds`, cached in cache_dir (an .npz per range)."""
-    cache = cache_dir and os.path.join(cache_dir, f"drawings-{seeds.start}-{seeds.stop}.npz")
-    if cache and os.path.isfile(cache):
-        data = np.load(cache)
-        return data["pixels"], list(data["captions"])
+def render_set(seeds, processes, cache_dir=None, chunk=250):
+    """Pixels and captions of the drawings of `seeds`, rendered in chunks that are cached in
+    cache_dir (an .npz each) when given."""
+    pixels, captions = [], []
     with multiprocessing.Pool(processes) as pool:
-        pairs = pool.map(_example, seeds, chunksize=16)
-    pixels, captions = np.stack([p for p, _ in pairs]), [c for _, c in pairs]
-    if cache:
-        os.makedirs(cache_dir, exist_ok=True)
-        np.savez(cache, pixels=pixels, captions=np.array(captions))
-    return pixels, captions
+        for start in range(seeds.start, seeds.stop, chunk):
+            part = range(start, min(start + chunk, seeds.stop))
+            cache = cache_dir and os.path.join(cache_dir, f"drawings-{part.start}-{part.stop}.npz")
+            if cache and os.path.isfile(cache):
+                data = np.load(cache)
+                px, caps = data["pixels"], list(data["captions"])
+            else:
+                pairs = pool.map(_example, part, chunksize=8)
+                px, caps = np.stack([p for p, _ in pairs]), [c for _, c in pairs]
+                if cache:
+                    os.makedirs(cache_dir, exist_ok=True)
+                    np.savez(cache, pixels=px, captions=np.array(caps))
+            pixels.append(px)
+            captions += [str(c) for c in caps]
+    return np.concatenate(pixels), captions
 
 
 def tokenize(tokenizer, captions):
@@ -236,9 +243,11 @@ def train(out_dir, hp: HParams = HPARAMS, log=print, cache_dir=None):
             if step % 20 == 0:
                 log(f"epoch {epoch} step {step}/{total} loss {np.mean(running[-20:]):.4f} "
                     f"({time.perf_counter() - t0:.0f} s)")
-        ev = evaluate(model, eval_px, eval_ids, eval_len, prompt_ids, used_ids, hp.batch_size)
-        history.append({"epoch": epoch, "step": step, "train_loss": float(np.mean(running[-steps_per_epoch:])),
-                        **ev, "seconds": time.perf_counter() - t0})
+        entry = {"epoch": epoch, "step": step, "train_loss": float(np.mean(running[-steps_per_epoch:])),
+                 "seconds": time.perf_counter() - t0}
+        if epoch % 4 == 3 or epoch == hp.epochs - 1:
+            entry.update(evaluate(model, eval_px, eval_ids, eval_len, prompt_ids, used_ids, hp.batch_size))
+        history.append(entry)
         log(json.dumps(history[-1]))
     model.eval()
     seconds = time.perf_counter() - t0

@@ -106,4 +106,82 @@ public final class CaptionScorer {
         }
         return new Score(vocabulary.size() - missed.size(), vocabulary.size(), read, missed);
     }
+
+    /** A tally over a set of captions of known images; {@code truth} maps each request (or file) to its image's attributes. */
+    public Tally tally(Map<String, Map<String, String>> truth) {
+        return new Tally(truth);
+    }
+
+    /**
+     * Scores of many captions: per attribute, the misses, and the captions that fit another
+     * image of the set better than their own (outcomes attached to the wrong request, say).
+     */
+    public final class Tally {
+        private final Map<String, Map<String, String>> truth;
+        private final Map<String, int[]> perAttribute = new LinkedHashMap<>();
+        private final List<String> misses = new ArrayList<>();
+        private final List<String> confusions = new ArrayList<>();
+        private int matched;
+        private int total;
+
+        private Tally(Map<String, Map<String, String>> truth) {
+            this.truth = Map.copyOf(truth);
+            vocabulary.keySet().forEach(a -> perAttribute.put(a, new int[2]));
+        }
+
+        /** Scores the caption of {@code id} against its own image and every other image of the set. */
+        public synchronized Score add(String id, String caption) {
+            Map<String, String> own = truth.get(id);
+            if (own == null) {
+                throw new IllegalArgumentException("no truth for " + id);
+            }
+            Score score = score(caption, own);
+            matched += score.matched();
+            total += score.total();
+            for (Map.Entry<String, int[]> a : perAttribute.entrySet()) {
+                a.getValue()[1]++;
+                if (score.missed().stream().noneMatch(m -> m.startsWith(a.getKey() + "="))) {
+                    a.getValue()[0]++;
+                }
+            }
+            if (!score.perfect()) {
+                misses.add(id + " " + score.missed() + ": \"" + caption + "\"");
+            }
+            truth.forEach((other, attributes) -> {
+                int theirs = score(caption, attributes).matched();
+                if (!other.equals(id) && theirs > score.matched()) {
+                    confusions.add(id + ": \"" + caption + "\" fits " + other + " (" + theirs + "/" + score.total()
+                            + ") better than its own image (" + score.matched() + "/" + score.total() + ")");
+                }
+            });
+            return score;
+        }
+
+        public synchronized int matched() {
+            return matched;
+        }
+
+        public synchronized int total() {
+            return total;
+        }
+
+        public synchronized double accuracy() {
+            return total == 0 ? 0 : (double) matched / total;
+        }
+
+        /** attribute → "correct/captions". */
+        public synchronized Map<String, String> perAttribute() {
+            Map<String, String> rates = new LinkedHashMap<>();
+            perAttribute.forEach((a, n) -> rates.put(a, n[0] + "/" + n[1]));
+            return rates;
+        }
+
+        public synchronized List<String> misses() {
+            return List.copyOf(misses);
+        }
+
+        public synchronized List<String> confusions() {
+            return List.copyOf(confusions);
+        }
+    }
 }

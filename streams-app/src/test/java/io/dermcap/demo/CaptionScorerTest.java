@@ -1,0 +1,65 @@
+package io.dermcap.demo;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class CaptionScorerTest {
+
+    private static final HeldOutLesions HELD_OUT = HeldOutLesions.builtIn();
+    private static final CaptionScorer SCORER = HELD_OUT.scorer();
+
+    /** The Python side writes captions from the same vocabulary: every training-style caption reads back exactly. */
+    @Test
+    void everyHeldOutCaptionReadsBackAsItsOwnAttributes() {
+        assertThat(HELD_OUT.examples()).hasSizeGreaterThanOrEqualTo(64);
+        for (HeldOutLesions.Example e : HELD_OUT.examples()) {
+            CaptionScorer.Score score = SCORER.score(e.caption(), e.attributes());
+            assertThat(score.missed()).as(e.file() + ": " + e.caption()).isEmpty();
+            assertThat(score.matched()).isEqualTo(7).isEqualTo(score.total());
+            assertThat(e.bytes()).as(e.file()).startsWith(0xFF, 0xD8); // a JPEG
+        }
+    }
+
+    @Test
+    void readsWholeWordsInAnyCase() {
+        Map<String, String> read = SCORER.read("TWO small ROUND blue-grey lesions with irregular borders on deep skin, no hair.");
+        assertThat(read).containsEntry("count", "2").containsEntry("size", "small").containsEntry("shape", "round")
+                .containsEntry("colour", "blue-grey").containsEntry("border", "irregular").containsEntry("skin", "deep")
+                .containsEntry("hair", "no");
+    }
+
+    @Test
+    void anAttributeNamedTwiceOrNotAtAllIsUnreadAndMissed() {
+        Map<String, String> truth = Map.of("count", "1", "size", "small", "shape", "round", "colour", "red",
+                "border", "smooth", "skin", "fair", "hair", "no");
+        CaptionScorer.Score score = SCORER.score("A single small round red or black lesion, smoothish, on fair skin.", truth);
+        assertThat(score.read()).doesNotContainKeys("colour", "border", "hair");
+        assertThat(score.matched()).isEqualTo(4);
+        assertThat(score.missed()).containsExactly("colour=red read nothing", "border=smooth read nothing", "hair=no read nothing");
+        assertThat(SCORER.score("", truth).matched()).isZero();
+    }
+
+    @Test
+    void wrongValuesAreNamedInTheMisses() {
+        Map<String, String> truth = Map.of("count", "3", "size", "large", "shape", "oval", "colour", "brown",
+                "border", "irregular", "skin", "olive", "hair", "yes");
+        CaptionScorer.Score score = SCORER.score(
+                "Three large oval black lesions with irregular borders on olive skin, hairs present.", truth);
+        assertThat(score.matched()).isEqualTo(6);
+        assertThat(score.missed()).containsExactly("colour=brown read black");
+    }
+
+    @Test
+    void refusesAnEmptyVocabularyAndATruthWithoutAnAttribute() throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        assertThatThrownBy(() -> CaptionScorer.of(json.readTree("{}"))).hasMessageContaining("non-empty");
+        assertThatThrownBy(() -> CaptionScorer.of(json.readTree("{\"a\": {\"x\": []}}"))).hasMessageContaining("a=x has no phrases");
+        CaptionScorer one = CaptionScorer.of(json.readTree("{\"hair\": {\"no\": [\"no hair\"], \"yes\": [\"hairs present\"]}}"));
+        assertThatThrownBy(() -> one.score("no hair", Map.of())).hasMessageContaining("no value for hair");
+    }
+}
