@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** {@code dermcap}: the command line; each subcommand wires the packages it needs. */
 @Command(name = "dermcap", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Dermatology image captioning: a DermLIP + GPT-2 captioner on ONNX Runtime, offline or inside Kafka.",
-        subcommands = {DemoCommand.class, RunCommand.class, CaptionCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {RunCommand.class, CaptionCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {

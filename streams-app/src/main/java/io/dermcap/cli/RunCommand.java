@@ -4,6 +4,7 @@ import io.dermcap.config.Config;
 import io.dermcap.config.ConfigException;
 import io.dermcap.config.DermcapConfig;
 import io.dermcap.model.bundle.BundleException;
+import io.dermcap.service.CaptionService;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

@@ -1,12 +1,12 @@
 package io.dermcap.config;
 
-import io.dermcap.batching.BatchOptions;
 import io.dermcap.image.ImageLimits;
 import io.dermcap.metrics.MetricsOptions;
 import io.dermcap.model.EngineOptions;
 import io.dermcap.registry.AvroSerdeConfig;
 import io.dermcap.storage.AddressClass;
 import io.dermcap.storage.StorageOptions;
+import io.dermcap.topology.BatchOptions;
 import io.dermcap.topology.StreamsProperties;
 import io.dermcap.topology.TopologyOptions;
 

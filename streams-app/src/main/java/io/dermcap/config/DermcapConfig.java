@@ -1,10 +1,10 @@
 package io.dermcap.config;
 
-import io.dermcap.batching.BatchOptions;
 import io.dermcap.image.ImageLimits;
 import io.dermcap.metrics.MetricsOptions;
 import io.dermcap.model.EngineOptions;
 import io.dermcap.storage.StorageOptions;
+import io.dermcap.topology.BatchOptions;
 import io.dermcap.topology.TopologyOptions;
 
 import java.nio.file.Path;

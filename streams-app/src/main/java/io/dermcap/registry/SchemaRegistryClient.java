@@ -5,7 +5,8 @@ import org.apache.avro.Schema;
 /**
  * The part of the Confluent Schema Registry API the serdes and operators need. Implementations:
  * {@link HttpSchemaRegistryClient} (REST, retried), {@link CachingSchemaRegistryClient} (caches
- * ids and schemas in front of another client), {@link MockSchemaRegistry} ({@code mock://scope}).
+ * ids and schemas in front of another client); for {@code mock://scope}, whatever the demo or a
+ * test bound in {@link InProcessRegistries}.
  * Every method may throw {@link RegistryException}. Thread-safe.
  */
 public interface SchemaRegistryClient {
@@ -32,12 +33,12 @@ public interface SchemaRegistryClient {
     void setCompatibility(String subject, String level);
 
     /**
-     * The client a serde configuration names: an in-memory registry for {@code mock://scope}, else
-     * a cached REST client.
+     * The client a serde configuration names: the in-process registry bound to {@code mock://scope},
+     * else a cached REST client.
      */
     static SchemaRegistryClient create(RegistryClientConfig config) {
         if (config.mockScope() != null) {
-            return MockSchemaRegistry.forScope(config.mockScope());
+            return InProcessRegistries.bound(config.mockScope());
         }
         return new CachingSchemaRegistryClient(new HttpSchemaRegistryClient(config), config.cacheCapacity());
     }

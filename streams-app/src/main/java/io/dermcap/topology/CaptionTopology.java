@@ -1,11 +1,8 @@
 package io.dermcap.topology;
 
-import io.dermcap.batching.BatchOptions;
-import io.dermcap.batching.InferencePipeline;
-import io.dermcap.batching.MicroBatcher;
-import io.dermcap.batching.PendingRequestSerde;
 import io.dermcap.metrics.ServiceMetrics;
 import io.dermcap.model.Captioner;
+import io.dermcap.pipeline.InferencePipeline;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;

@@ -1,9 +1,8 @@
 package io.dermcap.topology;
 
-import io.dermcap.batching.Finished;
-import io.dermcap.batching.JobOutcome;
 import io.dermcap.events.CaptionEvent;
 import io.dermcap.events.CaptionRequest;
+import io.dermcap.events.ErrorCode;
 import io.dermcap.events.FailureEvent;
 import io.dermcap.events.FinishReason;
 import io.dermcap.events.Generation;
@@ -17,6 +16,8 @@ import io.dermcap.metrics.ServiceMetrics;
 import io.dermcap.model.Caption;
 import io.dermcap.model.GenerationSettings;
 import io.dermcap.model.ModelInfo;
+import io.dermcap.pipeline.FailureReason;
+import io.dermcap.pipeline.Outcome;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -66,24 +67,40 @@ final class OutcomeEvents implements Processor<String, Finished, String, Object>
     public void process(Record<String, Finished> record) {
         Finished f = record.value();
         long now = context.currentSystemTimeMs();
-        if (f.outcome() instanceof JobOutcome.Captioned c) {
+        if (f.outcome() instanceof Outcome.Captioned c) {
             CaptionEvent event = caption(f, c, now);
             metrics.outcome(true, null);
             metrics.stage(ServiceMetrics.Stage.QUEUED, Duration.ofMillis((long) event.getTimings().getQueuedMs()));
             metrics.stage(ServiceMetrics.Stage.END_TO_END, Duration.ofMillis(Math.max(0, now - f.receivedAt())));
             log.debug("event=captioned request_id={} batch_size={}", f.request().getRequestId(), c.caption().batchSize());
             context.forward(record.withValue(event).withTimestamp(now), captionSink);
-        } else if (f.outcome() instanceof JobOutcome.Failed x) {
-            FailureEvent event = failures.failure(f.request(), f.source(), f.recordTimestamp(), x.code(), x.message(),
+        } else if (f.outcome() instanceof Outcome.Failed x) {
+            ErrorCode code = code(x.reason());
+            FailureEvent event = failures.failure(f.request(), f.source(), f.recordTimestamp(), code, x.message(),
                     x.retryable(), x.attempts(), null, null, now);
-            metrics.outcome(false, x.code().name());
-            log.info("event=request_failed code={} retryable={} topic={} partition={} offset={}", x.code(), x.retryable(),
+            metrics.outcome(false, code.name());
+            log.info("event=request_failed code={} retryable={} topic={} partition={} offset={}", code, x.retryable(),
                     f.source().getTopic(), f.source().getPartition(), f.source().getOffset());
             context.forward(record.withValue(event).withTimestamp(now), failureSink);
         }
     }
 
-    private CaptionEvent caption(Finished f, JobOutcome.Captioned c, long now) {
+    /** The event schema's code for a pipeline's failure reason: the same vocabulary, name by name. */
+    static ErrorCode code(FailureReason reason) {
+        return switch (reason) {
+            case INVALID_REQUEST -> ErrorCode.INVALID_REQUEST;
+            case URI_NOT_ALLOWED -> ErrorCode.URI_NOT_ALLOWED;
+            case OBJECT_MISSING -> ErrorCode.OBJECT_MISSING;
+            case FETCH_FAILED -> ErrorCode.FETCH_FAILED;
+            case TOO_LARGE -> ErrorCode.TOO_LARGE;
+            case INTEGRITY_MISMATCH -> ErrorCode.INTEGRITY_MISMATCH;
+            case UNDECODABLE_IMAGE -> ErrorCode.UNDECODABLE_IMAGE;
+            case MODEL_ERROR -> ErrorCode.MODEL_ERROR;
+            case INTERNAL_ERROR -> ErrorCode.INTERNAL_ERROR;
+        };
+    }
+
+    private CaptionEvent caption(Finished f, Outcome.Captioned c, long now) {
         CaptionRequest r = f.request();
         Caption cap = c.caption();
         double fetchMs = c.fetchNanos() / 1e6;

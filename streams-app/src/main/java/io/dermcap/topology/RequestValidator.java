@@ -1,15 +1,14 @@
 package io.dermcap.topology;
 
-import io.dermcap.batching.Finished;
-import io.dermcap.batching.JobOutcome;
 import io.dermcap.events.CaptionRequest;
-import io.dermcap.events.ErrorCode;
 import io.dermcap.events.GenerationOverrides;
 import io.dermcap.events.Passthrough;
 import io.dermcap.events.SourcePosition;
 import io.dermcap.events.internal.PendingRequest;
 import io.dermcap.model.Captioner;
 import io.dermcap.model.InvalidSettingsException;
+import io.dermcap.pipeline.FailureReason;
+import io.dermcap.pipeline.Outcome;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -71,11 +70,11 @@ final class RequestValidator implements Processor<String, CaptionRequest, String
             // A bug must not stop the partition: the request gets its outcome all the same.
             log.error("event=validation_bug offset={} error={}", md.offset(), e.getClass().getName());
             log.debug("event=validation_bug", e);
-            fail(record, source, now, ErrorCode.INTERNAL_ERROR, "validating the request failed: " + e);
+            fail(record, source, now, FailureReason.INTERNAL_ERROR, "validating the request failed: " + e);
             return;
         }
         if (problem != null) {
-            fail(record, source, now, ErrorCode.INVALID_REQUEST, problem);
+            fail(record, source, now, FailureReason.INVALID_REQUEST, problem);
             return;
         }
         PendingRequest pending = new PendingRequest(request, source, Instant.ofEpochMilli(record.timestamp()),
@@ -83,11 +82,11 @@ final class RequestValidator implements Processor<String, CaptionRequest, String
         context.forward(record.withKey(request.getRequestId()).withValue(pending), batcher);
     }
 
-    private void fail(Record<String, CaptionRequest> record, SourcePosition source, long now, ErrorCode code, String why) {
+    private void fail(Record<String, CaptionRequest> record, SourcePosition source, long now, FailureReason reason, String why) {
         CaptionRequest request = bounded(record.value());
         String key = request != null && !blank(request.getRequestId()) ? request.getRequestId() : cut(record.key());
         Finished finished = new Finished(request, source, record.timestamp(), now,
-                new JobOutcome.Failed(code, why, false, 0));
+                new Outcome.Failed(reason, why, false, 0));
         context.forward(record.withKey(key).withValue(finished), events);
     }
 

@@ -1,6 +1,5 @@
 package io.dermcap.topology;
 
-import io.dermcap.batching.BatchOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.StreamsConfig;

@@ -1,8 +1,8 @@
 package io.dermcap.testing;
 
-import io.dermcap.batching.Preprocessor;
 import io.dermcap.image.ImageException;
 import io.dermcap.image.PixelTensor;
+import io.dermcap.pipeline.Preprocessor;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;

@@ -1,6 +1,5 @@
 package io.dermcap.topology;
 
-import io.dermcap.batching.BatchOptions;
 import io.dermcap.events.CaptionEvent;
 import io.dermcap.events.CaptionRequest;
 import io.dermcap.events.ErrorCode;

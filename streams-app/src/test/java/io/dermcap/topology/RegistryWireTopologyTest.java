@@ -30,6 +30,7 @@ class RegistryWireTopologyTest {
     private final TopologyHarness h = new TopologyHarness(TopologyHarness.SMALL, null, serdes());
 
     private static EventSerdes serdes() {
+        MockSchemaRegistry.forScope(SCOPE);
         Map<String, Object> config = Map.of("schema.registry.url", "mock://" + SCOPE);
         AvroSerde<CaptionRequest> requests = new AvroSerde<>(CaptionRequest.class);
         AvroSerde<CaptionEvent> captions = new AvroSerde<>(CaptionEvent.class);

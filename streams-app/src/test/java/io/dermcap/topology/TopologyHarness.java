@@ -1,12 +1,11 @@
 package io.dermcap.topology;
 
-import io.dermcap.batching.BatchOptions;
-import io.dermcap.batching.InferencePipeline;
 import io.dermcap.events.CaptionEvent;
 import io.dermcap.events.CaptionRequest;
 import io.dermcap.events.FailureEvent;
 import io.dermcap.events.Passthrough;
 import io.dermcap.metrics.ServiceMetrics;
+import io.dermcap.pipeline.InferencePipeline;
 import io.dermcap.testing.AvroTestSerde;
 import io.dermcap.testing.FakeCaptioner;
 import io.dermcap.testing.FakeDecoder;
@@ -60,7 +59,7 @@ final class TopologyHarness implements AutoCloseable {
     TopologyHarness(BatchOptions batch, Function<ProcessorContext<?, ?>, LongSupplier> commitCounter, EventSerdes serdes) {
         this.batch = batch;
         this.serdes = serdes;
-        this.pipeline = new InferencePipeline(captioner, fetcher, new FakeDecoder(), batch, metrics);
+        this.pipeline = new InferencePipeline(captioner, fetcher, new FakeDecoder(), batch.pipeline(), metrics);
         Properties props = StreamsProperties.derive(Map.of("bootstrap.servers", "unused:9092",
                 "application.id", "dermcap-test"), batch);
         props = CaptionTopology.withHandlers(props, new DeadLetters(options, captioner.info(), serdes.failures().serializer()));

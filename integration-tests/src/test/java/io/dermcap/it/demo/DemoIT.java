@@ -2,7 +2,7 @@ package io.dermcap.it.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.dermcap.cli.Demo;
+import io.dermcap.demo.Demo;
 import io.dermcap.demo.SyntheticLesions;
 import io.dermcap.events.CaptionEvent;
 import io.dermcap.it.servers.TestServers;

@@ -1,6 +1,5 @@
 package io.dermcap.it.faults;
 
-import io.dermcap.cli.CaptionService;
 import io.dermcap.config.Config;
 import io.dermcap.model.Caption;
 import io.dermcap.model.Captioner;
@@ -8,6 +7,7 @@ import io.dermcap.model.GenerationSettings;
 import io.dermcap.model.InvalidSettingsException;
 import io.dermcap.model.ModelException;
 import io.dermcap.model.ModelInfo;
+import io.dermcap.service.CaptionService;
 
 import java.nio.file.Path;
 import java.util.List;

@@ -1,8 +1,8 @@
 package io.dermcap.it.service;
 
-import io.dermcap.cli.CaptionService;
 import io.dermcap.events.CaptionEvent;
 import io.dermcap.events.CaptionRequest;
+import io.dermcap.service.CaptionService;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;

@@ -2,15 +2,14 @@ package io.dermcap.it.service;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.dermcap.cli.CaptionService;
 import io.dermcap.events.CaptionEvent;
 import io.dermcap.events.CaptionRequest;
 import io.dermcap.events.ErrorCode;
 import io.dermcap.events.FailureEvent;
 import io.dermcap.registry.SchemaRegistryClient;
+import io.dermcap.service.CaptionService;
 import org.junit.jupiter.api.Test;
 
-import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.net.ServerSocket;
@@ -24,6 +23,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import javax.imageio.ImageIO;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,6 +1,5 @@
 package io.dermcap.it.service;
 
-import io.dermcap.cli.CaptionService;
 import io.dermcap.config.Config;
 import io.dermcap.events.CaptionEvent;
 import io.dermcap.events.CaptionRequest;
@@ -12,6 +11,7 @@ import io.dermcap.registry.HttpSchemaRegistryClient;
 import io.dermcap.registry.RegistryClientConfig;
 import io.dermcap.registry.SchemaRegistryClient;
 import io.dermcap.registry.WireFormat;
+import io.dermcap.service.CaptionService;
 import io.dermcap.storage.StorageFetcher;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -29,8 +29,8 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.io.Writer;
-import java.net.URI;
 import java.net.ServerSocket;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,7 +1,6 @@
-package io.dermcap.cli;
+package io.dermcap.service;
 
 import ch.qos.logback.classic.Level;
-import io.dermcap.batching.InferencePipeline;
 import io.dermcap.config.DermcapConfig;
 import io.dermcap.events.CaptionEvent;
 import io.dermcap.events.CaptionRequest;
@@ -13,6 +12,7 @@ import io.dermcap.model.Captioner;
 import io.dermcap.model.ModelInfo;
 import io.dermcap.model.bundle.BundleException;
 import io.dermcap.model.runtime.OnnxCaptioner;
+import io.dermcap.pipeline.InferencePipeline;
 import io.dermcap.registry.AvroSerde;
 import io.dermcap.registry.AvroSerdeConfig;
 import io.dermcap.registry.OutageTolerantDeserializer;
@@ -29,9 +29,9 @@ import org.apache.avro.Schema;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
@@ -120,7 +120,7 @@ public final class CaptionService implements AutoCloseable {
                 info.runtime().executionProvider());
         ImagePreprocessor preprocessor = new ImagePreprocessor(engine.preprocessing(), config.imageLimits());
         fetcher = new StorageFetcher(config.storage());
-        pipeline = new InferencePipeline(captioner, fetcher, preprocessor::preprocess, config.batch(), metrics);
+        pipeline = new InferencePipeline(captioner, fetcher, preprocessor::preprocess, config.batch().pipeline(), metrics);
         // crash-only: with the engine thread gone nothing would finish again; stop so that a
         // supervisor restarts the process (the pending requests are redone from the buffer store)
         pipeline.onFatal(() -> {

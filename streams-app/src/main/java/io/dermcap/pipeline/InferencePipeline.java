@@ -1,6 +1,5 @@
-package io.dermcap.batching;
+package io.dermcap.pipeline;
 
-import io.dermcap.events.ErrorCode;
 import io.dermcap.image.ImageException;
 import io.dermcap.image.PixelTensor;
 import io.dermcap.metrics.ServiceMetrics;
@@ -50,7 +49,7 @@ public final class InferencePipeline implements AutoCloseable {
     public record Job(long id, String uri, String expectedSha256, Captioner.Overrides overrides, long receivedAtMillis) {
     }
 
-    public record Completion(long id, JobOutcome outcome) {
+    public record Completion(long id, Outcome outcome) {
     }
 
     /** A submitted group; cancelling it drops the work not yet started and its completions. */
@@ -90,12 +89,12 @@ public final class InferencePipeline implements AutoCloseable {
     private volatile Throwable fatal;
     private volatile Runnable onFatal = () -> { };
 
-    public InferencePipeline(Captioner captioner, ObjectFetcher fetcher, Preprocessor preprocessor, BatchOptions options,
+    public InferencePipeline(Captioner captioner, ObjectFetcher fetcher, Preprocessor preprocessor, PipelineOptions options,
                              ServiceMetrics metrics) {
         this.captioner = captioner;
         this.fetcher = fetcher;
         this.preprocessor = preprocessor;
-        this.maxBatch = options.maxSize();
+        this.maxBatch = options.maxBatch();
         this.capacity = options.maxInflight();
         this.available = capacity;
         this.metrics = metrics;
@@ -234,41 +233,41 @@ public final class InferencePipeline implements AutoCloseable {
             return new Prepared(job, ticket, sink, pixels, settings, fetched.sha256(), fetched.bytes().length,
                     attempts, fetched.fetchNanos(), preprocessNanos);
         } catch (InvalidSettingsException e) {
-            fail(job, ticket, sink, ErrorCode.INVALID_REQUEST, e.getMessage(), false, 0);
+            fail(job, ticket, sink, FailureReason.INVALID_REQUEST, e.getMessage(), false, 0);
         } catch (FetchException e) {
             metrics.fetchRetries(e.attempts());
-            fail(job, ticket, sink, codeOf(e.reason()), e.getMessage(), e.retryable(), e.attempts());
+            fail(job, ticket, sink, reasonOf(e.reason()), e.getMessage(), e.retryable(), e.attempts());
         } catch (ImageException e) {
-            ErrorCode code = switch (e.reason()) {
-                case TOO_LARGE, TOO_MANY_PIXELS -> ErrorCode.TOO_LARGE;
-                default -> ErrorCode.UNDECODABLE_IMAGE;
+            FailureReason reason = switch (e.reason()) {
+                case TOO_LARGE, TOO_MANY_PIXELS -> FailureReason.TOO_LARGE;
+                default -> FailureReason.UNDECODABLE_IMAGE;
             };
-            fail(job, ticket, sink, code, e.getMessage(), false, attempts);
+            fail(job, ticket, sink, reason, e.getMessage(), false, attempts);
         } catch (RuntimeException e) {
             // exception messages may quote the URI: the trace is for DEBUG only
             log.error("event=prepare_failed error={}", e.getClass().getName());
             log.debug("event=prepare_failed", e);
-            fail(job, ticket, sink, ErrorCode.INTERNAL_ERROR, "preparing the image failed: " + e, false, attempts);
+            fail(job, ticket, sink, FailureReason.INTERNAL_ERROR, "preparing the image failed: " + e, false, attempts);
         }
         return null;
     }
 
-    static ErrorCode codeOf(FetchException.Reason reason) {
+    static FailureReason reasonOf(FetchException.Reason reason) {
         return switch (reason) {
-            case INVALID_URI -> ErrorCode.INVALID_REQUEST;
-            case URI_NOT_ALLOWED -> ErrorCode.URI_NOT_ALLOWED;
-            case OBJECT_MISSING -> ErrorCode.OBJECT_MISSING;
-            case FETCH_FAILED -> ErrorCode.FETCH_FAILED;
-            case TOO_LARGE -> ErrorCode.TOO_LARGE;
-            case INTEGRITY_MISMATCH -> ErrorCode.INTEGRITY_MISMATCH;
+            case INVALID_URI -> FailureReason.INVALID_REQUEST;
+            case URI_NOT_ALLOWED -> FailureReason.URI_NOT_ALLOWED;
+            case OBJECT_MISSING -> FailureReason.OBJECT_MISSING;
+            case FETCH_FAILED -> FailureReason.FETCH_FAILED;
+            case TOO_LARGE -> FailureReason.TOO_LARGE;
+            case INTEGRITY_MISMATCH -> FailureReason.INTEGRITY_MISMATCH;
         };
     }
 
     /** A job that failed before reaching the model: its outcome, and its permit back. */
-    private void fail(Job job, Ticket ticket, Consumer<Completion> sink, ErrorCode code, String message,
+    private void fail(Job job, Ticket ticket, Consumer<Completion> sink, FailureReason reason, String message,
                       boolean retryable, int attempts) {
         try {
-            deliver(ticket, sink, new Completion(job.id(), new JobOutcome.Failed(code, message, retryable, attempts)));
+            deliver(ticket, sink, new Completion(job.id(), new Outcome.Failed(reason, message, retryable, attempts)));
         } finally {
             release(1);
         }
@@ -340,7 +339,7 @@ public final class InferencePipeline implements AutoCloseable {
         batch.forEach(p -> requests.add(new Captioner.Request(p.pixels(), p.settings())));
         long startMillis = System.currentTimeMillis();
         long t0 = System.nanoTime();
-        List<JobOutcome> outcomes = new ArrayList<>(batch.size());
+        List<Outcome> outcomes = new ArrayList<>(batch.size());
         Error died = null;
         try {
             List<Caption> captions = captioner.caption(requests);
@@ -354,14 +353,14 @@ public final class InferencePipeline implements AutoCloseable {
             }
             for (int i = 0; i < batch.size(); i++) {
                 Prepared p = batch.get(i);
-                outcomes.add(new JobOutcome.Captioned(captions.get(i), p.settings(), p.sha256(), p.imageBytes(),
+                outcomes.add(new Outcome.Captioned(captions.get(i), p.settings(), p.sha256(), p.imageBytes(),
                         p.fetchAttempts(), p.fetchNanos(), p.preprocessNanos(), startMillis));
             }
         } catch (ModelException | RuntimeException | Error e) {
             log.warn("event=model_batch_failed size={} error={}", batch.size(), e.toString());
             String message = "the model failed on a batch of " + batch.size() + ": " + e.getMessage();
             outcomes.clear();
-            batch.forEach(p -> outcomes.add(new JobOutcome.Failed(ErrorCode.MODEL_ERROR, message, true, p.fetchAttempts())));
+            batch.forEach(p -> outcomes.add(new Outcome.Failed(FailureReason.MODEL_ERROR, message, true, p.fetchAttempts())));
             if (e instanceof Error error) {
                 died = error;
             }

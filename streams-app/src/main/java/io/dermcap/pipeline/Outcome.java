@@ -1,11 +1,10 @@
-package io.dermcap.batching;
+package io.dermcap.pipeline;
 
-import io.dermcap.events.ErrorCode;
 import io.dermcap.model.Caption;
 import io.dermcap.model.GenerationSettings;
 
-/** How one request ended inside the engine. */
-public sealed interface JobOutcome {
+/** How one image ended in the pipeline: captioned, or failed for a reason. */
+public sealed interface Outcome {
 
     /**
      * @param sha256           lower-case hex sha256 of the bytes captioned
@@ -13,13 +12,13 @@ public sealed interface JobOutcome {
      */
     record Captioned(Caption caption, GenerationSettings settings, String sha256, long imageBytes,
                      int fetchAttempts, long fetchNanos, long preprocessNanos, long modelStartMillis)
-            implements JobOutcome {
+            implements Outcome {
     }
 
     /**
      * @param retryable whether sending the same request again later could succeed
      * @param attempts  fetch attempts made (0 when nothing was fetched)
      */
-    record Failed(ErrorCode code, String message, boolean retryable, int attempts) implements JobOutcome {
+    record Failed(FailureReason reason, String message, boolean retryable, int attempts) implements Outcome {
     }
 }

@@ -1,9 +1,10 @@
-package io.dermcap.batching;
+package io.dermcap.topology;
 
 import io.dermcap.events.CaptionRequest;
 import io.dermcap.events.SourcePosition;
 import io.dermcap.events.internal.PendingRequest;
 import io.dermcap.metrics.ServiceMetrics;
+import io.dermcap.pipeline.InferencePipeline;
 import io.dermcap.testing.FakeCaptioner;
 import io.dermcap.testing.FakeDecoder;
 import io.dermcap.testing.FakeFetcher;
@@ -30,7 +31,7 @@ class MicroBatcherTest {
     private final FakeFetcher fetcher = new FakeFetcher();
     private final ServiceMetrics metrics = new ServiceMetrics(new SimpleMeterRegistry());
     private final BatchOptions options = new BatchOptions(4, Duration.ofMillis(200), 4, 4, Duration.ofMillis(400), 2);
-    private final InferencePipeline pipeline = new InferencePipeline(captioner, fetcher, new FakeDecoder(), options, metrics);
+    private final InferencePipeline pipeline = new InferencePipeline(captioner, fetcher, new FakeDecoder(), options.pipeline(), metrics);
     private final KeyValueStore<Long, PendingRequest> store;
     private MockProcessorContext<String, Finished> context;
     private MicroBatcher batcher;

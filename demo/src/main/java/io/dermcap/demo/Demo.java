@@ -1,12 +1,8 @@
-package io.dermcap.cli;
+package io.dermcap.demo;
 
 import io.dermcap.config.Config;
 import io.dermcap.config.ConfigException;
 import io.dermcap.config.DermcapConfig;
-import io.dermcap.demo.DemoBucket;
-import io.dermcap.demo.DemoLedger;
-import io.dermcap.demo.SyntheticLesions;
-import io.dermcap.demo.TinyBundle;
 import io.dermcap.embedded.EmbeddedKafka;
 import io.dermcap.embedded.EmbeddedS3;
 import io.dermcap.embedded.ServerSupport;
@@ -18,6 +14,7 @@ import io.dermcap.model.ModelInfo;
 import io.dermcap.model.bundle.BundleException;
 import io.dermcap.registry.AvroSerde;
 import io.dermcap.registry.MockSchemaRegistry;
+import io.dermcap.service.CaptionService;
 import io.dermcap.storage.StorageFetcher;
 import io.dermcap.storage.StorageOptions;
 import io.dermcap.topology.TopologyOptions;
@@ -246,6 +243,7 @@ public final class Demo {
         String registry = settings.registryUrl();
         if (registry == null) {
             String scope = "dermcap-demo-" + run;
+            MockSchemaRegistry.forScope(scope);
             registry = "mock://" + scope;
             undo("in-process registry", () -> MockSchemaRegistry.dropScope(scope));
             say("registry    " + registry + " (in-process, Confluent API semantics; --registry-url for a real one)");

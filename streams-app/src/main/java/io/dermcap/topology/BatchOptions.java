@@ -1,4 +1,6 @@
-package io.dermcap.batching;
+package io.dermcap.topology;
+
+import io.dermcap.pipeline.PipelineOptions;
 
 import java.time.Duration;
 
@@ -33,5 +35,10 @@ public record BatchOptions(
      */
     public Duration punctuateInterval() {
         return Duration.ofMillis(Math.max(5, Math.min(100, maxDelay.toMillis() / 4)));
+    }
+
+    /** What the engine's pipeline takes of these: a model batch is a flush, the permits are the in-flight limit. */
+    public PipelineOptions pipeline() {
+        return new PipelineOptions(maxSize, maxInflight, fetchThreads);
     }
 }

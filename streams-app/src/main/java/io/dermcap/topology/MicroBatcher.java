@@ -1,10 +1,11 @@
-package io.dermcap.batching;
+package io.dermcap.topology;
 
 import io.dermcap.events.CaptionRequest;
 import io.dermcap.events.GenerationOverrides;
 import io.dermcap.events.internal.PendingRequest;
 import io.dermcap.metrics.ServiceMetrics;
 import io.dermcap.model.Captioner;
+import io.dermcap.pipeline.InferencePipeline;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;

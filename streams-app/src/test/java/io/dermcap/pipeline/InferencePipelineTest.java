@@ -1,6 +1,5 @@
-package io.dermcap.batching;
+package io.dermcap.pipeline;
 
-import io.dermcap.events.ErrorCode;
 import io.dermcap.metrics.ServiceMetrics;
 import io.dermcap.model.Captioner;
 import io.dermcap.testing.FakeCaptioner;
@@ -25,7 +24,7 @@ class InferencePipelineTest {
     private final FakeCaptioner captioner = new FakeCaptioner();
     private final FakeFetcher fetcher = new FakeFetcher();
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    private final BatchOptions options = new BatchOptions(8, Duration.ofMillis(100), 24, 16, Duration.ofMillis(100), 4);
+    private final PipelineOptions options = new PipelineOptions(8, 24, 4);
     private final InferencePipeline pipeline;
     private final ConcurrentLinkedQueue<InferencePipeline.Completion> done = new ConcurrentLinkedQueue<>();
 
@@ -62,8 +61,8 @@ class InferencePipelineTest {
         submit(jobs(0, 3));
         captioner.gate.release(1);
         await().until(() -> done.size() == 3);
-        assertThat(done).allSatisfy(c -> assertThat(c.outcome()).isInstanceOfSatisfying(JobOutcome.Failed.class, f -> {
-            assertThat(f.code()).isEqualTo(ErrorCode.MODEL_ERROR);
+        assertThat(done).allSatisfy(c -> assertThat(c.outcome()).isInstanceOfSatisfying(Outcome.Failed.class, f -> {
+            assertThat(f.reason()).isEqualTo(FailureReason.MODEL_ERROR);
             assertThat(f.message()).isEqualTo("the model failed on a batch of 3: simulated: the native runtime failed");
         }));
         await().until(died::get);
@@ -120,9 +119,9 @@ class InferencePipelineTest {
         submit(jobs);
         await().until(() -> done.size() == 8);
         assertThat(done).extracting(InferencePipeline.Completion::id).containsExactlyInAnyOrder(0L, 1L, 2L, 3L, 4L, 100L, 101L, 102L);
-        assertThat(done).filteredOn(c -> c.outcome() instanceof JobOutcome.Failed)
-                .extracting(c -> ((JobOutcome.Failed) c.outcome()).code())
-                .containsExactlyInAnyOrder(ErrorCode.OBJECT_MISSING, ErrorCode.UNDECODABLE_IMAGE, ErrorCode.INVALID_REQUEST);
+        assertThat(done).filteredOn(c -> c.outcome() instanceof Outcome.Failed)
+                .extracting(c -> ((Outcome.Failed) c.outcome()).reason())
+                .containsExactlyInAnyOrder(FailureReason.OBJECT_MISSING, FailureReason.UNDECODABLE_IMAGE, FailureReason.INVALID_REQUEST);
         assertThat(captioner.batchSizes).containsExactly(5);
         assertThat(pipeline.availablePermits()).isEqualTo(24);
     }

@@ -1,4 +1,4 @@
-package io.dermcap.batching;
+package io.dermcap.pipeline;
 
 import io.dermcap.image.ImageException;
 import io.dermcap.image.PixelTensor;

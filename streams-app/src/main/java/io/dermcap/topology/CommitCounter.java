@@ -1,4 +1,4 @@
-package io.dermcap.batching;
+package io.dermcap.topology;
 
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;

@@ -5,7 +5,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaCompatibility;
@@ -14,12 +13,11 @@ import org.apache.avro.SchemaCompatibility.SchemaCompatibilityType;
 /**
  * An in-memory registry with the Confluent API's semantics (global ids, one id per distinct schema,
  * subject versions, compatibility levels checked with Avro's {@link SchemaCompatibility}, the same
- * error codes), shared by every client naming the same {@code mock://scope} in this JVM. For unit
- * tests and the demo; never for a deployment.
+ * error codes), shared by every client naming the same {@code mock://scope} in this JVM. A test
+ * fixture that the demo also runs with (it reaches the demo module through this module's test jar);
+ * never in the service.
  */
 public final class MockSchemaRegistry implements SchemaRegistryClient {
-
-    private static final Map<String, MockSchemaRegistry> SCOPES = new ConcurrentHashMap<>();
 
     private final Map<String, Integer> idsBySchema = new HashMap<>();
     private final Map<Integer, Schema> schemasById = new HashMap<>();
@@ -30,14 +28,14 @@ public final class MockSchemaRegistry implements SchemaRegistryClient {
     private MockSchemaRegistry() {
     }
 
-    /** The registry of {@code scope}, created on first use. */
+    /** The registry of {@code scope}, created and bound for {@code mock://scope} on first use. */
     public static MockSchemaRegistry forScope(String scope) {
-        return SCOPES.computeIfAbsent(scope, s -> new MockSchemaRegistry());
+        return (MockSchemaRegistry) InProcessRegistries.bindIfAbsent(scope, s -> new MockSchemaRegistry());
     }
 
     /** Forgets {@code scope}, so the next use starts empty. */
     public static void dropScope(String scope) {
-        SCOPES.remove(scope);
+        InProcessRegistries.unbind(scope);
     }
 
     @Override

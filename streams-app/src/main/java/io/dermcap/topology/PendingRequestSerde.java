@@ -1,4 +1,4 @@
-package io.dermcap.batching;
+package io.dermcap.topology;
 
 import io.dermcap.events.internal.PendingRequest;
 import io.dermcap.schemas.SchemaHistory;

@@ -1,4 +1,4 @@
-package io.dermcap.cli;
+package io.dermcap.demo;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;

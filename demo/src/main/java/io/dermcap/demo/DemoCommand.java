@@ -1,5 +1,6 @@
-package io.dermcap.cli;
+package io.dermcap.demo;
 
+import io.dermcap.config.Config;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -13,8 +14,11 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** {@code dermcap demo}: the service end to end on embedded servers, in one command. */
-@Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
+/**
+ * {@code dermcap-demo} (the demo jar's main; {@code scripts/demo} runs it): the service end to end
+ * on embedded servers, in one command.
+ */
+@Command(name = "dermcap-demo", mixinStandardHelpOptions = true, sortOptions = false, versionProvider = DemoCommand.Version.class,
         description = {
                 "See the service work end to end in one command, on embedded Kafka, S3 and registry.",
                 "Starts an embedded Kafka broker (KRaft), an embedded S3 API server (S3Proxy) and an in-process schema "
@@ -25,7 +29,7 @@ import java.util.concurrent.Callable;
                         + "captions are gibberish by design.",
                 "Exit status: 0 when every request got its caption; 1 when one failed or got no outcome in time; "
                         + "2 invalid setting; 3 bundle refused; 4 could not start."})
-final class DemoCommand implements Callable<Integer> {
+public final class DemoCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
@@ -79,6 +83,17 @@ final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "WARN", description = "log level of the servers and the service (default ${DEFAULT-VALUE}; INFO shows the service's own log)")
     String logLevel;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new DemoCommand()).execute(args));
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"dermcap-demo " + Config.serviceVersion()};
+        }
+    }
 
     @Override
     public Integer call() {
