@@ -137,6 +137,10 @@ def dihedral(batch_u8, rng):
 # Model
 
 
+TOKEN_STD = 0.3
+LN_F_GAIN = 2.0
+
+
 def init_weights(model: Captioner, used_ids, seed):
     """GPT-2/CLIP-style normal(0.02) init; token rows outside `used_ids` are zero."""
     torch.manual_seed(seed)
@@ -148,10 +152,15 @@ def init_weights(model: Captioner, used_ids, seed):
                 p.fill_(1.0 if name.endswith("weight") else 0.0)
             else:
                 p.normal_(0.0, 0.02)
+        # The tied head must lift the right token above the log(~50000) zero logits of the unused
+        # rows: start the used rows and the final LayerNorm's gain large enough that it can within
+        # a few hundred steps (0.02 and 1 would need thousands).
         wte = model.gpt2.transformer.wte.weight
         keep = torch.zeros(wte.shape[0], dtype=torch.bool)
         keep[used_ids] = True
+        wte.normal_(0.0, TOKEN_STD)
         wte[~keep] = 0
+        model.gpt2.transformer.ln_f.weight.fill_(LN_F_GAIN)
 
 
 def hidden_states(model: Captioner, pixels, token_ids):
