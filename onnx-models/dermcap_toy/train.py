@@ -37,12 +37,12 @@ class HParams:
     seed: int = 0
     train_images: int = 2000
     eval_images: int = 128
-    epochs: int = 12
-    batch_size: int = 64
-    lr: float = 2e-3
-    warmup_steps: int = 100
+    epochs: int = 5
+    batch_size: int = 32
+    lr: float = 3e-3
+    warmup_steps: int = 30
     weight_decay: float = 0.05
-    threads: int = 2
+    threads: int = 1
     vision_patch: int = 32
     vision_width: int = 64
     vision_layers: int = 4
@@ -161,6 +161,24 @@ def init_weights(model: Captioner, used_ids, seed):
         wte.normal_(0.0, TOKEN_STD)
         wte[~keep] = 0
         model.gpt2.transformer.ln_f.weight.fill_(LN_F_GAIN)
+        _patch_means(model.visual.conv1.weight)
+
+
+def _patch_means(conv1):
+    """Starts the patch embedding as a low-resolution image: its first 3·g² features are the means
+    of each colour channel over a g×g grid of sub-squares of the patch, so the tower sees colours and
+    coarse shapes from the first step instead of random projections (training takes it from there)."""
+    width, _, patch, _ = conv1.shape
+    grid = 4
+    while 3 * grid * grid > width:
+        grid //= 2
+    cell = patch // grid
+    for c in range(3):
+        for y in range(grid):
+            for x in range(grid):
+                f = (c * grid + y) * grid + x
+                conv1[f].zero_()
+                conv1[f, c, y * cell:(y + 1) * cell, x * cell:(x + 1) * cell] = 1.0 / (cell * cell)
 
 
 def hidden_states(model: Captioner, pixels, token_ids):
@@ -254,13 +272,11 @@ def train(out_dir, hp: HParams = HPARAMS, log=print, cache_dir=None):
                     f"({time.perf_counter() - t0:.0f} s)")
         entry = {"epoch": epoch, "step": step, "train_loss": float(np.mean(running[-steps_per_epoch:])),
                  "seconds": time.perf_counter() - t0}
-        if epoch % 4 == 3 or epoch == hp.epochs - 1:
+        if epoch == hp.epochs - 1:
             entry.update(evaluate(model, eval_px, eval_ids, eval_len, prompt_ids, used_ids, hp.batch_size))
         history.append(entry)
         log(json.dumps(history[-1]))
-    model.eval()
-    seconds = time.perf_counter() - t0
-    save(model, out_dir, hp, history, render_seconds, seconds, len(used))
+        save(model, out_dir, hp, history, render_seconds, time.perf_counter() - t0, len(used))
     return model, history
 
 
@@ -287,7 +303,7 @@ GPT2_NAME = "dermcap-toy"
 
 
 def save(model: Captioner, out_dir, hp: HParams, history, render_seconds, seconds, used_tokens):
-    """The exporter's inputs: a captioner state dict with the tower under `visual.` (--vision-prefix),
+    """(After every epoch.) The exporter's inputs: a captioner state dict with the tower under `visual.` (--vision-prefix),
     the captioner config and an open_clip config for the tower's head width and activation."""
     os.makedirs(out_dir, exist_ok=True)
     torch.save({k: v.contiguous() for k, v in model.state_dict().items()}, os.path.join(out_dir, CHECKPOINT))
