@@ -15,7 +15,7 @@ import java.util.Map;
 /**
  * Scores {@code dermcap caption} output (JSON lines on stdin) of the held-out drawings against
  * their true attributes and prints the per-attribute table:
- * {@code java -cp dermcap.jar io.dermcap.demo.HeldOutReport < captions.jsonl} ({@code scripts/toy-eval}
+ * {@code java -cp dermcap-demo.jar io.dermcap.demo.HeldOutReport < captions.jsonl} ({@code scripts/toy-model eval}
  * runs it for greedy and beam decoding). Exit status 1 when a line is not a caption of a held-out drawing.
  */
 public final class HeldOutReport {
