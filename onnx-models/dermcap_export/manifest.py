@@ -15,7 +15,7 @@ from .onnx_export import OPSET, io_signature
 FORMAT = "dermcap-bundle/1"
 RELEASED_VISION_WEIGHTS = "hf-hub:redlessone/DermLIP_ViT-B-16"
 
-# The model card's published sha256 prefixes (shared/reference/model-card.md), by role.
+# The model card's published sha256 prefixes (its "Files" table; onnx-models/release/README.md), by role.
 PUBLISHED = {
     "checkpoint": ("final_captioner_gpt2-medium_VisionTransformer.pt", "536ae07811c9"),
     "config": ("final_captioner_gpt2-medium_VisionTransformer.json", "e157402c9fe2"),

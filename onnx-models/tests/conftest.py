@@ -14,8 +14,7 @@ ONNX_MODELS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(ONNX_MODELS, "fixtures")
 TINY_BUNDLE = os.path.join(FIXTURES, "tiny-bundle")
 PARITY = os.path.join(FIXTURES, "parity")
-SHARED = os.path.join(ONNX_MODELS, "..", "..", "shared")
-RELEASED_CONFIG = os.path.join(SHARED, "reference", "final_captioner_gpt2-medium_VisionTransformer.json")
+RELEASED_CONFIG = os.path.join(ONNX_MODELS, "release", "final_captioner_gpt2-medium_VisionTransformer.json")
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,7 @@ package io.dermcap;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Where the tests find the repository's committed fixtures and the shared reference folder. */
+/** Where the tests find the repository's committed fixtures and the released model's reference data. */
 public final class TestPaths {
 
     private TestPaths() {
@@ -24,8 +24,8 @@ public final class TestPaths {
         return repoRoot().resolve("onnx-models/fixtures");
     }
 
-    /** {@code <repo>/../shared}: the design documents and the released model's reference captions. */
-    public static Path shared() {
-        return repoRoot().resolve("../shared").normalize();
+    /** {@code onnx-models/release}: the released config and reference captions (its README names their origin). */
+    public static Path release() {
+        return repoRoot().resolve("onnx-models/release");
     }
 }

@@ -347,7 +347,7 @@ class KubernetesTest {
      */
     static long directMemoryPerBatch(int batch) throws Exception {
         Map<?, ?> released = new com.fasterxml.jackson.databind.ObjectMapper().readValue(
-                DeployFiles.path("../shared/reference/final_captioner_gpt2-medium_VisionTransformer.json").toFile(), Map.class);
+                DeployFiles.path("onnx-models/release/final_captioner_gpt2-medium_VisionTransformer.json").toFile(), Map.class);
         int prompt = new io.dermcap.model.tokenizer.Gpt2Tokenizer().encode(released.get("prompt").toString()).length;
         long rows = (long) batch * 4;
         long positions = ((Number) released.get("prefix_tokens")).longValue() + prompt + 60;

@@ -34,7 +34,7 @@ class Gpt2TokenizerTest {
 
     @Test
     void roundTripsEveryReferenceCaption() throws IOException {
-        List<String> lines = Files.readAllLines(TestPaths.shared().resolve("reference/reference_captions_dermlip.tsv"));
+        List<String> lines = Files.readAllLines(TestPaths.release().resolve("reference_captions_dermlip.tsv"));
         String[] header = lines.get(0).split("\t");
         assertThat(header[1]).isEqualTo("gt");
         assertThat(header[2]).isEqualTo("gen");
