@@ -83,7 +83,7 @@ public final class Config {
                     "configuration " + ConfigKeys.SERDE_PREFIX));
         }
         return new DermcapConfig(Path.of(get(source, ConfigKeys.BUNDLE_DIR)), engine(source), imageLimits(source, storage),
-                topology, batch, http, streams.properties(), streams.maxPollInterval(), storage, serde, serdeSettings,
+                topology, batch, http, streams.properties(), streams.maxPollInterval(), streams.stallLimit(), storage, serde, serdeSettings,
                 get(source, ConfigKeys.LOG_LEVEL));
     }
 

@@ -19,6 +19,7 @@ import java.util.Properties;
  * @param bundleDir       the model bundle's folder
  * @param streams         complete Kafka Streams properties (user {@code kafka.*} settings and derived ones)
  * @param maxPollInterval the consumer's poll interval as derived into {@code streams}
+ * @param stallLimit      how long a stream thread may wait on Kafka before the service is not ready
  * @param serde           the registry serdes' settings, parsed
  * @param serdeSettings   the same as given (Confluent keys, {@code serde.} prefix removed), for checks
  */
@@ -31,6 +32,7 @@ public record DermcapConfig(
         MetricsOptions http,
         Properties streams,
         Duration maxPollInterval,
+        Duration stallLimit,
         StorageOptions storage,
         AvroSerdeConfig serde,
         Map<String, String> serdeSettings,

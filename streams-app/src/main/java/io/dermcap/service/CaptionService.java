@@ -77,11 +77,12 @@ public final class CaptionService implements AutoCloseable {
     private volatile KafkaStreams streams;
     private AutoCloseable streamsMetrics;
     private volatile boolean closing;
-    private volatile CommitStall stall;
+    private final CommitStall stall;
 
     private CaptionService(DermcapConfig config, UnaryOperator<Captioner> decorator) {
         this.config = config;
         this.decorator = decorator;
+        this.stall = new CommitStall(config.stallLimit());
         this.ops = OpsServer.start(config.http(), registry, this::liveness, this::readiness);
     }
 
@@ -162,9 +163,6 @@ public final class CaptionService implements AutoCloseable {
         KafkaStreamsMetrics streamsMeters = new KafkaStreamsMetrics(streams); // client, threads, tasks, stores
         streamsMeters.bindTo(registry);
         streamsMetrics = streamsMeters;
-        // not ready while a stream thread waits on brokers that cannot take its writes (Streams stays RUNNING)
-        long commitMs = Long.parseLong(props.getProperty(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG));
-        stall = new CommitStall(Duration.ofSeconds(30).plusMillis(commitMs + 4 * config.batch().backpressureBlock().toMillis()));
         streams.start();
         phase = "streams";
     }
@@ -274,6 +272,7 @@ public final class CaptionService implements AutoCloseable {
         if (!pipeline.healthy()) {
             return OpsServer.Status.failing("inference thread stopped");
         }
+        // Streams stays RUNNING while a thread waits on brokers that cannot take its writes
         var stalled = stall.check(s.metrics());
         if (stalled.isPresent()) {
             return OpsServer.Status.failing(stalled.get());

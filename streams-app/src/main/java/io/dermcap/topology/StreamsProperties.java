@@ -27,6 +27,8 @@ public final class StreamsProperties {
     public static final long MIN_TRANSACTION_TIMEOUT_MS = 10_000;
     /** Stream-thread waits for capacity that must fit in a poll interval (and a transaction). */
     public static final int BLOCKS_PER_POLL = 4;
+    /** How much longer than a commit may legitimately take a stream thread may go without one. */
+    public static final Duration STALL_GRACE = Duration.ofSeconds(30);
 
     /** Keys dermcap sets itself; a user value would break the one-outcome-per-record promise. */
     private static final java.util.List<String> RESERVED = java.util.List.of(
@@ -78,15 +80,19 @@ public final class StreamsProperties {
             atLeast(p, kafka, ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, MIN_TRANSACTION_TIMEOUT_MS,
                     commitMs + BLOCKS_PER_POLL * block, "commit.interval.ms + " + BLOCKS_PER_POLL + " x batch.backpressure.block.ms");
         }
-        return new Derived(p, eos, Duration.ofMillis(maxPoll));
+        // a thread that has not committed for longer is stuck on Kafka (brokers not taking writes)
+        Duration stall = STALL_GRACE.plusMillis(commitMs + BLOCKS_PER_POLL * block);
+        return new Derived(p, eos, Duration.ofMillis(maxPoll), stall);
     }
 
     /**
      * The Streams properties with what was derived from them, typed.
      *
      * @param maxPollInterval the consumer's max.poll.interval.ms as it will run
+     * @param stallLimit      how long a stream thread may go without polling, or without committing
+     *                        what it processed, before the service stops reporting ready
      */
-    public record Derived(Properties properties, boolean exactlyOnce, Duration maxPollInterval) {
+    public record Derived(Properties properties, boolean exactlyOnce, Duration maxPollInterval, Duration stallLimit) {
     }
 
     /** A Kafka setting (key without the {@code kafka.} prefix) that cannot work. */
