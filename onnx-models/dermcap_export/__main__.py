@@ -11,7 +11,8 @@ from datetime import datetime, timezone
 import torch
 
 from . import __version__
-from .checkpoint import Sources, SourceError
+from .checkpoint import Sources
+from .errors import SourceError
 from .manifest import warn
 
 
@@ -27,6 +28,10 @@ def _add_source_options(p):
                         "(e.g. 'clip.visual.') instead of --open-clip-checkpoint")
     g.add_argument("--vision-act", choices=["gelu", "quick_gelu"],
                    help="vision MLP activation, overriding open_clip_config.json")
+    g.add_argument("--like-inference-min", action="store_true",
+                   help="rebuild what the model card's inference_min.py runs: the LoRA-wrapped layers take the "
+                        "original weights of --gpt2-base, everything else the checkpoint's (default: adapters merged)")
+    g.add_argument("--gpt2-base", help="gpt2-medium's model.safetensors or pytorch_model.bin, for --like-inference-min")
     g.add_argument("--trust-pickles", action="store_true",
                    help="load checkpoints with torch.load(weights_only=False): runs code from the file")
 
@@ -34,7 +39,7 @@ def _add_source_options(p):
 def _given_sources(args):
     """Names of the checkpoint options given on the command line."""
     return [o for o in ("checkpoint", "config", "open_clip_checkpoint", "open_clip_config", "vision_prefix",
-                        "vision_act") if getattr(args, o)]
+                        "vision_act", "like_inference_min", "gpt2_base") if getattr(args, o)]
 
 
 def _sources(args) -> Sources:
@@ -44,7 +49,7 @@ def _sources(args) -> Sources:
     if missing:
         raise SourceError(f"missing {', '.join(missing)}")
     return Sources(args.checkpoint, args.config, args.open_clip_checkpoint, args.open_clip_config,
-                   args.vision_prefix, args.vision_act, args.trust_pickles)
+                   args.vision_prefix, args.vision_act, args.trust_pickles, args.like_inference_min, args.gpt2_base)
 
 
 def cmd_export(args):
@@ -120,7 +125,8 @@ def parser():
                                    "and manifest.json into --out.")
     e.add_argument("--out", required=True, help="bundle folder to create (must be absent or empty)")
     _add_source_options(e)
-    e.add_argument("--stage-a", help="best_stageA.pt, hashed into the lineage only")
+    e.add_argument("--stage-a", help="best_stageA.pt, hashed into the lineage only (to export a stage's "
+                                     "weights, give it as --checkpoint)")
     e.add_argument("--stage-b", help="best_stageB.pt, hashed into the lineage only")
     e.add_argument("--random-init", choices=["tiny", "full"],
                    help="random weights with the real architecture instead of checkpoints")

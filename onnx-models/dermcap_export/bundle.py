@@ -8,7 +8,9 @@ import tempfile
 from dataclasses import dataclass, field
 
 from . import manifest
-from .checkpoint import Sources, SourceError, load_captioner, parse_captioner_json
+from .checkpoint import Sources, load_captioner
+from .config_files import parse_captioner_json
+from .errors import SourceError
 from .generate import RELEASED, Settings
 from .model import CLIP_MEAN, CLIP_STD
 from .onnx_export import export_graphs
@@ -36,11 +38,11 @@ def load_released(src: Sources, stage_a=None, stage_b=None) -> Loaded:
     for path in (stage_a, stage_b):
         if path and not os.path.isfile(path):
             raise SourceError(f"stage checkpoint {path}: no such file")
-    model, cfg, clip = load_captioner(src, warnings)
+    model, cfg, clip, weights = load_captioner(src, warnings)
     vision_file = src.open_clip_checkpoint or src.checkpoint
     lineage = manifest.lineage(src.checkpoint, src.config, {"A": stage_a, "B": stage_b},
                                cfg.vision_weights_id or manifest.RELEASED_VISION_WEIGHTS, vision_file,
-                               cfg.gpt2_name, warnings, src.open_clip_config)
+                               cfg.gpt2_name, warnings, src.open_clip_config, weights, src.gpt2_base)
     loaded = Loaded(model, cfg.prompt, cfg.generation, lineage, warnings=warnings)
     if clip:
         loaded.mean, loaded.std = clip.mean, clip.std

@@ -8,7 +8,7 @@ import onnx
 import torch
 
 from . import __version__
-from .checkpoint import sha256_file
+from .checkpoint_files import sha256_file
 from .model import CLIP_MEAN, CLIP_STD
 from .onnx_export import OPSET, io_signature
 
@@ -45,11 +45,18 @@ def _hashed(path):
     return None if path is None else {"file": os.path.basename(path), "sha256": sha256_file(path)}
 
 
-def lineage(checkpoint, config, stage_files, vision_weights_id, vision_file, base_lm, warnings, vision_config=None):
+def lineage(checkpoint, config, stage_files, vision_weights_id, vision_file, base_lm, warnings, vision_config=None,
+            weights=None, gpt2_base=None):
     """stage_files: {"A": path or None, "B": path or None}. For a random-weight bundle pass
-    checkpoint=None and vision_file=None: there is no checkpoint, no stage, no vision weights file."""
+    checkpoint=None and vision_file=None: there is no checkpoint, no stage, no vision weights file.
+    weights: which stage the checkpoint is and what was done to its LoRA adapters (checkpoint.py);
+    a stage checkpoint is checked against that stage's published hash."""
+    stage = (weights or {}).get("stage")
+    role = stage if stage in ("A", "B") else "checkpoint"
     return {
-        "checkpoint": _source("checkpoint", checkpoint, warnings) if checkpoint else None,
+        "checkpoint": _source(role, checkpoint, warnings) if checkpoint else None,
+        "weights": weights,
+        "gpt2_base": _hashed(gpt2_base),
         "config": _source("config", config, warnings) if config else None,
         "stages": [] if checkpoint is None else [
             {"stage": stage, "dataset": dataset, **_source(stage, stage_files.get(stage), warnings)}

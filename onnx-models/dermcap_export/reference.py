@@ -9,7 +9,9 @@ import torch
 
 from . import random_init
 from .bpe import Tokenizer, caption_text
-from .checkpoint import Sources, SourceError, load_captioner, sha256_file
+from .checkpoint import Sources, load_captioner
+from .checkpoint_files import sha256_file
+from .errors import SourceError
 from .generate import Settings, generate
 from .preprocess import pixel_values
 
@@ -39,7 +41,7 @@ def load_model(manifest, sources: Sources = None):
                               ("vision weights", vision_file, lineage["vision_weights"])):
         if sha256_file(path) != entry["sha256"]:
             raise SourceError(f"{path}: sha256 differs from the bundle's {what} {entry['file']} ({entry['sha256'][:12]}…)")
-    model, _, _ = load_captioner(sources, [])
+    model = load_captioner(sources, [])[0]
     return model
 
 

@@ -1,6 +1,7 @@
-"""Shared fixtures: the committed tiny bundle, and a synthetic release in the released file layout
-(captioner .pt + .json, DermLIP open_clip checkpoint + open_clip_config.json, stage files) built
-from the tiny preset's weights."""
+"""Shared fixtures: the committed tiny bundle, and a synthetic release in the author's exact file
+layout (captioner .pt as {model, cfg, meta} with LoRA adapters on the last GPT-2 block, its .json,
+DermLIP open_clip checkpoint + open_clip_config.json, stage files) built from the tiny preset's
+weights."""
 
 import json
 import os
@@ -8,7 +9,7 @@ import os
 import pytest
 import torch
 
-from dermcap_export import checkpoint, random_init
+from dermcap_export import config_files, lora, random_init
 
 ONNX_MODELS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(ONNX_MODELS, "fixtures")
@@ -26,7 +27,45 @@ def seeded_torch():
 @pytest.fixture(autouse=True)
 def tiny_gpt2_size(monkeypatch):
     """The tiny preset's GPT-2 as a known size, so a synthetic release can name it."""
-    monkeypatch.setitem(checkpoint.GPT2_SIZES, "gpt2-tiny", (16, 2, 2))
+    monkeypatch.setitem(config_files.GPT2_SIZES, "gpt2-tiny", (16, 2, 2))
+
+
+# The synthetic adapters: a rank and alpha of their own (scale 2), so a test sees both were read.
+LORA_R, LORA_ALPHA = 4, 8
+
+
+def with_adapters(captioner, block, seed=1):
+    """The four wrapped layers of `block` as training leaves them: base.weight/base.bias (the
+    layer's weights) and non-zero A [r, in], B [out, r]. Returns the adapters by layer prefix."""
+    gen = torch.Generator().manual_seed(seed)
+    adapters = {}
+    for name in lora.WRAPPED_LAYERS:
+        prefix = f"gpt2.transformer.h.{block}.{name}"
+        weight, bias = captioner.pop(f"{prefix}.weight"), captioner.pop(f"{prefix}.bias")
+        a = torch.randn(LORA_R, weight.shape[0], generator=gen) * 0.2
+        b = torch.randn(weight.shape[1], LORA_R, generator=gen) * 0.2
+        captioner.update({f"{prefix}.base.weight": weight, f"{prefix}.base.bias": bias,
+                          f"{prefix}.A.weight": a, f"{prefix}.B.weight": b})
+        adapters[prefix] = (weight, bias, a, b)
+    return adapters
+
+
+def merged_model(model, adapters):
+    """The model with each adapted layer's weight W + (alpha/r)·(B·A)ᵀ, computed as the exporter
+    documents it (float64, then float32)."""
+    merged = random_init.build("tiny", 3)
+    sd = {k: v.clone() for k, v in model.state_dict().items()}
+    for prefix, (weight, _, a, b) in adapters.items():
+        scale = LORA_ALPHA / LORA_R
+        sd[f"{prefix}.weight"] = (weight.double() + scale * (b.double() @ a.double()).T).float()
+    merged.load_state_dict(sd)
+    return merged.eval()
+
+
+def training_cfg():
+    """The training config the author saves under "cfg" (the keys the exporter reads, and others)."""
+    return {"lora_r": LORA_R, "lora_alpha": LORA_ALPHA, "lora_dropout": 0.05, "unfreeze_last_k_layers_A": 0,
+            "unfreeze_last_k_layers_B": 1, "gen_max_new": 80, "gen_beams": 4}
 
 
 def released_layout(model):
@@ -49,8 +88,10 @@ def released_layout(model):
 def release(tmp_path):
     """Paths of a synthetic release: vision MLP with QuickGELU (from open_clip_config.json) and a
     mean/std of its own, so the test can see both were read."""
-    model = random_init.build("tiny", 3)
-    captioner, open_clip = released_layout(model)
+    base = random_init.build("tiny", 3)
+    captioner, open_clip = released_layout(base)
+    adapters = with_adapters(captioner, base.cfg.gpt2.layers - 1)
+    model = merged_model(base, adapters)
     paths = {
         "checkpoint": tmp_path / "final_captioner_gpt2-tiny_VisionTransformer.pt",
         "config": tmp_path / "final_captioner_gpt2-tiny_VisionTransformer.json",
@@ -59,10 +100,11 @@ def release(tmp_path):
         "stage_a": tmp_path / "best_stageA.pt",
         "stage_b": tmp_path / "best_stageB.pt",
     }
-    torch.save({"model": captioner, "epoch": torch.tensor(3)}, paths["checkpoint"])
     with open(RELEASED_CONFIG) as f:
         config = json.load(f)
     config.update(gpt2_name="gpt2-tiny", embed_dim=32)
+    meta = {k: v for k, v in config.items() if k != "columns"}
+    torch.save({"model": captioner, "cfg": training_cfg(), "meta": meta}, paths["checkpoint"])
     paths["config"].write_text(json.dumps(config))
     torch.save(open_clip, paths["open_clip_checkpoint"])
     paths["open_clip_config"].write_text(json.dumps({
@@ -74,5 +116,8 @@ def release(tmp_path):
     paths["stage_a"].write_bytes(b"stage A weights")
     paths["stage_b"].write_bytes(b"stage B weights")
     paths = {k: str(v) for k, v in paths.items()}
-    paths["model"] = model
+    paths["model"] = model          # what the export must equal: adapters merged
+    paths["base_model"] = base      # the adapted layers hold their base weights
+    paths["adapters"] = adapters    # {layer prefix: (base weight, base bias, A, B)}
+    paths["state_dict"] = captioner
     return paths

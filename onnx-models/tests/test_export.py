@@ -59,7 +59,8 @@ def tiny_export(tmp_path_factory):
 def test_random_tiny_bundle_has_the_contract(tiny_export):
     m = check_bundle(tiny_export)
     assert m["random_init"] == {"preset": "tiny", "seed": 0}
-    assert m["lineage"] == {"checkpoint": None, "config": None, "stages": [], "vision_weights": None,
+    assert m["lineage"] == {"checkpoint": None, "config": None, "weights": None, "gpt2_base": None, "stages": [],
+                            "vision_weights": None,
                             "base_lm": "gpt2-tiny"}
     dec = m["graphs"]["decoder_model_merged"]
     assert dec["inputs"][:4] == [
