@@ -64,10 +64,10 @@ def cmd_export(args):
         if extra or args.stage_a or args.stage_b:
             raise SourceError("--random-init builds its own weights: give no checkpoints (only --config, for the "
                               "prompt and generation settings)")
-        loaded = bundle.load_random(args.random_init, args.seed, args.config)
+        loaded = bundle.load_random(args.random_init, args.seed, args.config, args.jtokkit_jar)
         name = args.name or f"dermlip-gpt2-captioner-random-{args.random_init}"
     else:
-        loaded = bundle.load_released(_sources(args), args.stage_a, args.stage_b)
+        loaded = bundle.load_released(_sources(args), args.stage_a, args.stage_b, args.jtokkit_jar)
         name = args.name or "dermlip-gpt2-captioner"
     for message in loaded.warnings:
         warn(message)
@@ -98,15 +98,17 @@ def cmd_reference(args):
     t0 = time.perf_counter()
     model = reference.load_model(manifest, sources)
     tokenizer = Tokenizer(args.jtokkit_jar or DEFAULT_JAR)
-    settings = reference.settings_for(manifest, args.decoding, max_new_tokens=args.max_new_tokens,
+    settings, collapse = reference.settings_for(manifest, args.decoding, args.profile, max_new_tokens=args.max_new_tokens,
                                       min_new_tokens=args.min_new_tokens)
     load_seconds = time.perf_counter() - t0
-    results, seconds = reference.caption_images(model, manifest, args.images, settings, args.batch_size, tokenizer)
+    results, seconds = reference.caption_images(model, manifest, args.images, settings, collapse, args.batch_size,
+                                                tokenizer)
     busy = sum(seconds.values())
     json.dump({
         "bundle": os.path.abspath(args.bundle), "engine": "torch", "torch": torch.__version__,
         "threads": torch.get_num_threads(), "decoding": args.decoding, "batch_size": args.batch_size,
-        "settings": {**settings.__dict__}, "images": results,
+        "profile": args.profile or manifest["generation"]["default_profile"], "settings": {**settings.__dict__},
+        "images": results,
         "totals": {"images": len(results), "load_seconds": load_seconds,
                    **{f"{k}_seconds": v for k, v in seconds.items()},
                    "images_per_second": len(results) / busy if busy else None},
@@ -135,6 +137,8 @@ def parser():
     e.add_argument("--bundle-version", help="bundle version (default: the creation date, YYYY.MM.DD)")
     e.add_argument("--created", help="creation time to record, e.g. 2025-08-30T00:00:00Z (default: now)")
     e.add_argument("--force", action="store_true", help="replace an existing --out folder")
+    e.add_argument("--jtokkit-jar", help="GPT-2 ranks for encoding the config's cliche_phrases "
+                                         "(default ~/.m2/repository/com/knuddels/jtokkit/1.1.0/jtokkit-1.1.0.jar)")
     e.set_defaults(run=cmd_export)
 
     r = sub.add_parser("reference", help="caption images with the bundle's torch reference; prints JSON",
@@ -145,8 +149,10 @@ def parser():
                                    "seconds per stage and images_per_second.")
     r.add_argument("--bundle", required=True, help="bundle folder (its manifest.json is read)")
     r.add_argument("images", nargs="+", help="image files")
+    r.add_argument("--profile", help="the manifest's generation profile (card, training-eval, published; "
+                                     "default: the bundle's default_profile)")
     r.add_argument("--decoding", choices=["beam", "greedy"], default="beam",
-                   help="beam: the manifest's settings; greedy: the same with one beam (default beam)")
+                   help="beam: the profile's settings; greedy: the same with one beam (default beam)")
     r.add_argument("--batch-size", type=int, default=1, help="images per forward pass (default 1)")
     r.add_argument("--max-new-tokens", type=int, help="override the manifest's max_new_tokens")
     r.add_argument("--min-new-tokens", type=int, help="override the manifest's min_new_tokens")

@@ -15,9 +15,6 @@ EOS_TOKEN_ID = 50256
 DEFAULT_JAR = os.path.expanduser("~/.m2/repository/com/knuddels/jtokkit/1.1.0/jtokkit-1.1.0.jar")
 _RESOURCE = "com/knuddels/jtokkit/r50k_base.tiktoken"
 _PRE_SPLIT = regex.compile(r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+""")
-# Hugging Face's decode(clean_up_tokenization_spaces=True), the GPT-2 tokenizer's default in 4.55.
-_CLEAN_UP = [(" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"), (" n't", "n't"),
-             (" 'm", "'m"), (" 's", "'s"), (" 've", "'ve"), (" 're", "'re")]
 
 
 class Tokenizer:
@@ -57,16 +54,19 @@ class Tokenizer:
         return [self.ranks[p] for p in parts]
 
     def decode(self, ids) -> str:
-        """Hugging Face's decode(ids, skip_special_tokens=True): EOS dropped, invalid UTF-8 replaced,
-        tokenization spaces cleaned up."""
+        """transformers 4.56.0's decode(ids, skip_special_tokens=True) for gpt2-medium: EOS dropped,
+        invalid UTF-8 replaced, no clean-up of tokenization spaces (the tokenizer default is False
+        since 4.45 and gpt2-medium's tokenizer_config.json does not set it)."""
         data = b"".join(self.tokens[i] for i in ids if i != EOS_TOKEN_ID)
-        text = data.decode("utf-8", errors="replace")
-        for old, new in _CLEAN_UP:
-            text = text.replace(old, new)
-        return text
+        return data.decode("utf-8", errors="replace")
 
 
-def caption_text(tokenizer: Tokenizer, ids, prompt: str) -> str:
-    """The caption as the released inference reports it: decoded, the prompt removed if it appears,
-    surrounding whitespace stripped."""
-    return tokenizer.decode(ids).replace(prompt, "", 1).strip()
+def caption_text(tokenizer: Tokenizer, ids, prompt: str, collapse_whitespace: bool) -> str:
+    """The caption as the author's scripts report it: decoded; if the prompt occurs, everything up
+    to and including its first occurrence dropped; stripped; with `collapse_whitespace` (inference.py)
+    every whitespace run made one space."""
+    text = tokenizer.decode(ids)
+    if prompt in text:
+        text = text.split(prompt, 1)[1]
+    text = text.strip()
+    return " ".join(text.split()) if collapse_whitespace else text

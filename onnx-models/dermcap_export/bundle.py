@@ -11,7 +11,8 @@ from . import manifest
 from .checkpoint import Sources, load_captioner
 from .config_files import parse_captioner_json
 from .errors import SourceError
-from .generate import RELEASED, Settings
+from .generate import RELEASED
+from .profiles import author_profiles, default_profile
 from .model import CLIP_MEAN, CLIP_STD
 from .onnx_export import export_graphs
 from . import random_init as random_weights
@@ -25,7 +26,8 @@ class Loaded:
     """A captioner with everything the manifest says about where it came from."""
     model: object
     prompt: str
-    settings: Settings
+    profiles: dict          # {name: profiles.Profile}
+    default_profile: str
     lineage: dict
     random_init: dict = None
     warnings: list = field(default_factory=list)
@@ -33,7 +35,19 @@ class Loaded:
     std: tuple = CLIP_STD
 
 
-def load_released(src: Sources, stage_a=None, stage_b=None) -> Loaded:
+def _encoder(phrases, jtokkit_jar):
+    """GPT-2's encode for the bad words; the BPE ranks (and the regex module) are needed only when
+    the config names phrases to ban."""
+    if not phrases:
+        return None
+    from .bpe import DEFAULT_JAR, Tokenizer
+    try:
+        return Tokenizer(jtokkit_jar or DEFAULT_JAR).encode
+    except FileNotFoundError as e:
+        raise SourceError(f"the config's cliche_phrases are stored as GPT-2 token ids: {e}") from e
+
+
+def load_released(src: Sources, stage_a=None, stage_b=None, jtokkit_jar=None) -> Loaded:
     warnings = []
     for path in (stage_a, stage_b):
         if path and not os.path.isfile(path):
@@ -43,23 +57,25 @@ def load_released(src: Sources, stage_a=None, stage_b=None) -> Loaded:
     lineage = manifest.lineage(src.checkpoint, src.config, {"A": stage_a, "B": stage_b},
                                cfg.vision_weights_id or manifest.RELEASED_VISION_WEIGHTS, vision_file,
                                cfg.gpt2_name, warnings, src.open_clip_config, weights, src.gpt2_base)
-    loaded = Loaded(model, cfg.prompt, cfg.generation, lineage, warnings=warnings)
+    profiles = author_profiles(cfg.generation, cfg.cliche_phrases, _encoder(cfg.cliche_phrases, jtokkit_jar))
+    loaded = Loaded(model, cfg.prompt, profiles, default_profile(weights["lora"]), lineage, warnings=warnings)
     if clip:
         loaded.mean, loaded.std = clip.mean, clip.std
     return loaded
 
 
-def load_random(preset, seed, config=None) -> Loaded:
+def load_random(preset, seed, config=None, jtokkit_jar=None) -> Loaded:
     """Random weights; the prompt and generation settings come from `config` when given."""
     warnings = []
-    prompt, settings = RELEASED_PROMPT, RELEASED
+    prompt, settings, phrases = RELEASED_PROMPT, RELEASED, ()
     if config:
         cfg = parse_captioner_json(config)
-        prompt, settings = cfg.prompt, cfg.generation
+        prompt, settings, phrases = cfg.prompt, cfg.generation, cfg.cliche_phrases
     model = random_weights.build(preset, seed)
     base_lm = "gpt2-medium" if preset == "full" else f"gpt2-{preset}"
     lineage = manifest.lineage(None, config, {}, None, None, base_lm, warnings)
-    return Loaded(model, prompt, settings, lineage, {"preset": preset, "seed": seed}, warnings)
+    profiles = author_profiles(settings, phrases, _encoder(phrases, jtokkit_jar))
+    return Loaded(model, prompt, profiles, default_profile(None), lineage, {"preset": preset, "seed": seed}, warnings)
 
 
 def write(loaded: Loaded, out_dir, *, name, version, created, force=False):
@@ -73,7 +89,8 @@ def write(loaded: Loaded, out_dir, *, name, version, created, force=False):
         written = export_graphs(loaded.model, scratch)
         doc = manifest.build(name=name, version=version, created=created, random_init=loaded.random_init,
                              lineage_section=loaded.lineage, warnings=loaded.warnings, cfg=loaded.model.cfg,
-                             prompt=loaded.prompt, settings=loaded.settings, written=written,
+                             prompt=loaded.prompt, profiles=loaded.profiles, default=loaded.default_profile,
+                             written=written,
                              mean=loaded.mean, std=loaded.std)
         with open(os.path.join(scratch, "manifest.json"), "w", encoding="utf-8") as f:
             json.dump(doc, f, indent=2, ensure_ascii=False)

@@ -27,6 +27,7 @@ class CaptionerJson:
     prompt: str
     vision_weights_id: str
     generation: Settings
+    cliche_phrases: tuple = ()  # banned by the author's evaluation paths (profiles.py)
 
 
 @dataclass
@@ -90,9 +91,12 @@ def parse_captioner_json(path) -> CaptionerJson:
     except (TypeError, ValueError) as e:
         raise SourceError(f"{path}: invalid generation settings: {e}") from e
     vision_id = data.get("clip_weight_path") or data.get("clip_repo")
+    phrases = data.get("cliche_phrases", [])
+    if not isinstance(phrases, list) or any(not isinstance(p, str) or not p.strip() for p in phrases):
+        raise SourceError(f"{path}: cliche_phrases must be a list of non-empty strings, found {phrases!r}")
     return CaptionerJson(path, name, _typed(data, "prefix_tokens", int, path, 1),
                          _typed(data, "embed_dim", int, path, 1), prompt,
-                         str(vision_id) if vision_id else None, generation)
+                         str(vision_id) if vision_id else None, generation, tuple(phrases))
 
 
 def parse_open_clip_json(path) -> OpenClipJson:

@@ -1,5 +1,5 @@
-"""Reference decoding with Hugging Face `generate` semantics (transformers 4.55, August 2025; see
-GENERATION.md for the code read and every rule below), over any language model with this interface:
+"""Reference decoding with Hugging Face `generate` semantics (transformers 4.56.0, the author's pin;
+see GENERATION.md for the code read and every rule below), over any language model with this interface:
 
     lm.embed(input_ids [N, S]) -> [N, S, D]
     lm.empty_past(N) -> list of cache tensors, batch first
@@ -29,6 +29,7 @@ class Settings:
     early_stopping: object = True  # True, False or "never", as in Hugging Face
     eos_token_id: int = 50256
     pad_token_id: int = 50256
+    bad_words_ids: tuple = ()      # token-id sequences never to complete (NoBadWordsLogitsProcessor)
 
     def __post_init__(self):
         problems = []
@@ -44,6 +45,8 @@ class Settings:
             problems.append(f"repetition_penalty must be > 0, not {self.repetition_penalty}")
         if self.early_stopping not in (True, False, "never"):
             problems.append(f"early_stopping must be true, false or \"never\", not {self.early_stopping!r}")
+        if any(not seq or any(not isinstance(t, int) or t < 0 for t in seq) for seq in self.bad_words_ids):
+            problems.append(f"bad_words_ids must be non-empty sequences of token ids, not {self.bad_words_ids!r}")
         if problems:
             raise ValueError("; ".join(problems))
 
@@ -58,9 +61,28 @@ class Generation:
     min_margin: float    # smallest gap at any decision that chose this output (see GENERATION.md)
 
 
+def ban_bad_words(scores, generated, bad_words_ids, eos_token_id):
+    """NoBadWordsLogitsProcessor (a SequenceBiasLogitsProcessor with bias -inf): a one-token
+    sequence is always banned; a longer one bans its last token when the generated ids end with the
+    rest of it, and is skipped while fewer ids than the whole sequence's length have been generated
+    (4.56.0 compares the sequence's full length with the context's). Sequences equal to [eos] are
+    dropped, as the processor's constructor drops them."""
+    sequences = [list(q) for q in bad_words_ids if list(q) != [eos_token_id]]
+    if not sequences:
+        return scores
+    scores = scores.clone()
+    length = generated.shape[1]
+    for row, ids in enumerate(generated.tolist()):
+        for seq in sequences:
+            if len(seq) == 1 or (len(seq) <= length and ids[length - len(seq) + 1:] == seq[:-1]):
+                scores[row, seq[-1]] = -math.inf
+    return scores
+
+
 def process_scores(scores, generated, s: Settings):
-    """Hugging Face's logits processors for these settings, in its order: repetition penalty,
-    no-repeat n-gram, min length / min new tokens (identical here: no input ids)."""
+    """Hugging Face's logits processors for these settings, in _get_logits_processor's order:
+    repetition penalty, no-repeat n-gram, bad words, min length / min new tokens (identical here:
+    no input ids)."""
     if s.repetition_penalty != 1.0 and generated.shape[1] > 0:
         seen = scores.gather(1, generated)
         seen = torch.where(seen < 0, seen * s.repetition_penalty, seen / s.repetition_penalty)
@@ -73,6 +95,7 @@ def process_scores(scores, generated, s: Settings):
             for start in range(len(ids) - n + 1):
                 if ids[start:start + n - 1] == suffix:
                     scores[row, ids[start + n - 1]] = -math.inf
+    scores = ban_bad_words(scores, generated, s.bad_words_ids, s.eos_token_id)
     if generated.shape[1] < s.min_new_tokens:
         scores = scores.clone()
         scores[:, s.eos_token_id] = -math.inf

@@ -11,6 +11,7 @@ from . import __version__
 from .checkpoint_files import sha256_file
 from .model import CLIP_MEAN, CLIP_STD
 from .onnx_export import OPSET, io_signature
+from .profiles import BAD_WORDS_ENCODING, TEXT_RULE
 
 FORMAT = "dermcap-bundle/1"
 RELEASED_VISION_WEIGHTS = "hf-hub:redlessone/DermLIP_ViT-B-16"
@@ -83,8 +84,21 @@ def preprocessing_section(image_size, mean=CLIP_MEAN, std=CLIP_STD):
             "mean": list(mean), "std": list(std)}
 
 
-def generation_section(prompt, settings):
-    return {"prompt": prompt, **dataclasses.asdict(settings)}
+def generation_section(prompt, profiles, default):
+    """The prompt, the token ids every profile shares, and the profiles (profiles.py) by name."""
+    first = next(iter(profiles.values())).settings
+    return {"prompt": prompt, "eos_token_id": first.eos_token_id, "pad_token_id": first.pad_token_id,
+            "default_profile": default, "profiles": {name: profile_section(p) for name, p in profiles.items()}}
+
+
+def profile_section(profile):
+    settings = {k: v for k, v in dataclasses.asdict(profile.settings).items()
+                if k not in ("eos_token_id", "pad_token_id", "bad_words_ids")}
+    return {"reproduces": profile.reproduces, **settings,
+            "bad_words": {"phrases": list(profile.bad_word_phrases), "encoding": BAD_WORDS_ENCODING,
+                          "token_ids": [list(seq) for seq in profile.settings.bad_words_ids]},
+            "text": {"rule": TEXT_RULE, "clean_up_tokenization_spaces": False, "prompt_echo": "drop-through-first",
+                     "strip": True, "collapse_whitespace": profile.collapse_whitespace}}
 
 
 def graphs_section(written):
@@ -102,8 +116,9 @@ def graphs_section(written):
     return graphs
 
 
-def build(*, name, version, created, random_init, lineage_section, warnings, cfg, prompt, settings,
+def build(*, name, version, created, random_init, lineage_section, warnings, cfg, prompt, profiles, default,
           written, mean=CLIP_MEAN, std=CLIP_STD):
+    shared = next(iter(profiles.values())).settings
     return {
         "format": FORMAT,
         "name": name,
@@ -114,9 +129,9 @@ def build(*, name, version, created, random_init, lineage_section, warnings, cfg
         "random_init": random_init,
         "lineage": lineage_section,
         "warnings": list(warnings),
-        "model": model_section(cfg, settings.eos_token_id, settings.pad_token_id),
+        "model": model_section(cfg, shared.eos_token_id, shared.pad_token_id),
         "preprocessing": preprocessing_section(cfg.vision.image_size, mean, std),
-        "generation": generation_section(prompt, settings),
+        "generation": generation_section(prompt, profiles, default),
         "graphs": graphs_section(written),
     }
 

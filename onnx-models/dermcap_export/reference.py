@@ -45,19 +45,27 @@ def load_model(manifest, sources: Sources = None):
     return model
 
 
-def settings_for(manifest, decoding, **overrides) -> Settings:
-    given = {k: v for k, v in manifest["generation"].items() if k != "prompt"}
+def settings_for(manifest, decoding, profile=None, **overrides):
+    """(Settings, collapse_whitespace) of the manifest's profile (its default when None)."""
+    generation = manifest["generation"]
+    name = profile or generation["default_profile"]
+    if name not in generation["profiles"]:
+        raise SourceError(f"the bundle has no generation profile {name!r}; it has {', '.join(generation['profiles'])}")
+    chosen = generation["profiles"][name]
+    given = {k: v for k, v in chosen.items() if k not in ("reproduces", "bad_words", "text")}
+    given.update(eos_token_id=generation["eos_token_id"], pad_token_id=generation["pad_token_id"],
+                 bad_words_ids=tuple(tuple(seq) for seq in chosen["bad_words"]["token_ids"]))
     if decoding == "greedy":
         given["num_beams"] = 1
     given.update({k: v for k, v in overrides.items() if v is not None})
     try:
-        return Settings(**given)
+        return Settings(**given), chosen["text"]["collapse_whitespace"]
     except (TypeError, ValueError) as e:
         raise SourceError(f"invalid generation settings: {e}") from e
 
 
 @torch.no_grad()
-def caption_images(model, manifest, paths, settings: Settings, batch_size, tokenizer: Tokenizer):
+def caption_images(model, manifest, paths, settings: Settings, collapse_whitespace, batch_size, tokenizer: Tokenizer):
     """Captions `paths` in batches; returns the per-image results and the time spent per stage."""
     prompt = manifest["generation"]["prompt"]
     pre = manifest["preprocessing"]
@@ -81,6 +89,6 @@ def caption_images(model, manifest, paths, settings: Settings, batch_size, token
         seconds["preprocess"] += t1 - t0
         seconds["vision"] += t2 - t1
         seconds["generation"] += t3 - t2
-        results += [{"path": p, "token_ids": g.token_ids, "text": caption_text(tokenizer, g.token_ids, prompt)}
+        results += [{"path": p, "token_ids": g.token_ids, "text": caption_text(tokenizer, g.token_ids, prompt, collapse_whitespace)}
                     for p, g in zip(batch, generations)]
     return results, seconds

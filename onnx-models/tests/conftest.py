@@ -34,7 +34,7 @@ def tiny_gpt2_size(monkeypatch):
 LORA_R, LORA_ALPHA = 4, 8
 
 
-def with_adapters(captioner, block, seed=1):
+def with_adapters(captioner, block, seed=1, r=LORA_R, std=0.2):
     """The four wrapped layers of `block` as training leaves them: base.weight/base.bias (the
     layer's weights) and non-zero A [r, in], B [out, r]. Returns the adapters by layer prefix."""
     gen = torch.Generator().manual_seed(seed)
@@ -42,8 +42,8 @@ def with_adapters(captioner, block, seed=1):
     for name in lora.WRAPPED_LAYERS:
         prefix = f"gpt2.transformer.h.{block}.{name}"
         weight, bias = captioner.pop(f"{prefix}.weight"), captioner.pop(f"{prefix}.bias")
-        a = torch.randn(LORA_R, weight.shape[0], generator=gen) * 0.2
-        b = torch.randn(weight.shape[1], LORA_R, generator=gen) * 0.2
+        a = torch.randn(r, weight.shape[0], generator=gen) * std
+        b = torch.randn(weight.shape[1], r, generator=gen) * std
         captioner.update({f"{prefix}.base.weight": weight, f"{prefix}.base.bias": bias,
                           f"{prefix}.A.weight": a, f"{prefix}.B.weight": b})
         adapters[prefix] = (weight, bias, a, b)

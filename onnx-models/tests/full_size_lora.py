@@ -15,10 +15,10 @@ import time
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:0] = [os.path.dirname(HERE), HERE]
+sys.path[:0] = [HERE, os.path.dirname(HERE)]  # tests/conftest.py, not the root one
 
-from conftest import RELEASED_CONFIG, released_layout  # noqa: E402
-from dermcap_export import __main__ as cli, lora, random_init  # noqa: E402
+from conftest import RELEASED_CONFIG, released_layout, with_adapters  # noqa: E402
+from dermcap_export import __main__ as cli, random_init  # noqa: E402
 from onnx_lm import OnnxLM  # noqa: E402
 from test_lora import LoraConv1D, prefill_and_three_steps  # noqa: E402
 
@@ -30,16 +30,7 @@ def main(work):
     torch.manual_seed(0)
     base = random_init.build("full", 0).eval()
     captioner, open_clip = released_layout(base)
-    gen = torch.Generator().manual_seed(1)
-    adapters = {}
-    for name in lora.WRAPPED_LAYERS:
-        prefix = f"gpt2.transformer.h.23.{name}"
-        weight, bias = captioner.pop(f"{prefix}.weight"), captioner.pop(f"{prefix}.bias")
-        a = torch.randn(R, weight.shape[0], generator=gen) * 0.02
-        b = torch.randn(weight.shape[1], R, generator=gen) * 0.02
-        captioner.update({f"{prefix}.base.weight": weight, f"{prefix}.base.bias": bias,
-                          f"{prefix}.A.weight": a, f"{prefix}.B.weight": b})
-        adapters[name] = (weight, bias, a, b)
+    adapters = with_adapters(captioner, 23, r=R, std=0.02)
     with open(RELEASED_CONFIG) as f:
         config = json.load(f)
     meta = {k: v for k, v in config.items() if k != "columns"}
@@ -63,8 +54,8 @@ def main(work):
         manifest = json.load(f)
     print("lineage.weights:", json.dumps(manifest["lineage"]["weights"]))
 
-    for name, (weight, bias, a, b) in adapters.items():  # the unmerged adapter model
-        parent, attr = name.split(".")
+    for prefix, (weight, bias, a, b) in adapters.items():  # the unmerged adapter model
+        parent, attr = prefix.split(".")[-2:]
         setattr(getattr(base.gpt2.transformer.h[23], parent), attr, LoraConv1D(weight, bias, a, b, ALPHA / R))
     torch.manual_seed(5)
     embeds = base.gpt2.transformer.wte.weight[torch.randint(0, 50257, (1, 69))].detach()

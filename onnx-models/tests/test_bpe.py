@@ -25,9 +25,10 @@ def test_released_prompt_ids(tok):
     assert tok.decode(ids) == prompt
 
 
-def test_decode_skips_eos_and_cleans_up_spaces_like_hugging_face(tok):
-    assert tok.decode(tok.encode("y is ?") + [50256]) == "y is?"
-    assert tok.decode(tok.encode("a nevus , it is n't")) == "a nevus, it isn't"
+def test_decode_skips_eos_and_keeps_tokenization_spaces_like_transformers_4_56(tok):
+    # clean_up_tokenization_spaces is False for gpt2-medium in 4.56.0: " ," and " n't" stay
+    assert tok.decode(tok.encode("y is ?") + [50256]) == "y is ?"
+    assert tok.decode(tok.encode("a nevus , it is n't")) == "a nevus , it is n't"
 
 
 def test_decode_replaces_invalid_utf8(tok):
@@ -35,9 +36,11 @@ def test_decode_replaces_invalid_utf8(tok):
     assert han == [162, 120, 95] and tok.decode(han) == "漢" and tok.decode(han[:2]) == "\ufffd"
 
 
-def test_caption_text_removes_the_prompt_and_strips(tok):
-    ids = tok.encode(" Describe it. A brown macule.\n")
-    assert caption_text(tok, ids, "Describe it.") == "A brown macule."
+def test_caption_text_drops_everything_through_the_first_prompt_and_strips(tok):
+    ids = tok.encode("Note: Describe it. A brown  macule.\nDescribe it. Again\n")
+    assert caption_text(tok, ids, "Describe it.", False) == "A brown  macule.\nDescribe it. Again"
+    assert caption_text(tok, ids, "Describe it.", True) == "A brown macule. Describe it. Again"
+    assert caption_text(tok, tok.encode("  no prompt here\t"), "Describe it.", False) == "no prompt here"
 
 
 def test_missing_jar_is_explained(tmp_path):

@@ -182,7 +182,16 @@ def test_synthetic_release_exports_end_to_end(release, tmp_path, capsys):
     assert m["model"]["vision"]["act"] == "quick_gelu"
     assert m["preprocessing"]["mean"] == [0.5, 0.5, 0.5] and m["preprocessing"]["std"] == [0.25, 0.25, 0.25]
     assert m["generation"]["prompt"].startswith("Describe the skin lesion concisely")
-    assert m["generation"]["num_beams"] == 4 and m["generation"]["length_penalty"] == 0.6
+    assert m["generation"]["default_profile"] == "published"
+    profiles = m["generation"]["profiles"]
+    assert {n: (p["num_beams"], p["max_new_tokens"], p["min_new_tokens"], p["length_penalty"], p["text"]["collapse_whitespace"])
+            for n, p in profiles.items()} == {"card": (4, 60, 24, 0.6, False), "training-eval": (4, 60, 24, 0.6, False),
+                                               "published": (4, 80, 24, 0.6, True)}
+    assert profiles["card"]["bad_words"]["token_ids"] == []
+    banned = profiles["published"]["bad_words"]
+    assert banned == profiles["training-eval"]["bad_words"] and len(banned["token_ids"]) == 10
+    # encoded without a leading space, as the author's inference.py does: "seek" is 36163, " seek" 5380
+    assert banned["phrases"][0] == "seek medical attention" and banned["token_ids"][0] == [36163, 3315, 3241]
 
     # The vision graph is the released weights with QuickGELU
     reference = release["model"]

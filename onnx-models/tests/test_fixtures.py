@@ -79,13 +79,30 @@ def test_torch_reproduces_the_case(case, model, tokenizer):
     assert top.indices.tolist() == case["first_step_logits"]["ids"]
     np.testing.assert_allclose(top.values.numpy(), case["first_step_logits"]["values"], rtol=1e-6)
 
-    assert [g["name"] for g in case["generations"]] == ["greedy", "beam"]
+    assert [g["name"] for g in case["generations"]] == [
+        f"{p}/{kind}" for p in ("card", "training-eval", "published", "ban-check") for kind in ("greedy", "beam")]
     for g in case["generations"]:
         out = generate(model.gpt2, inputs, Settings(**g["settings"]))[0]
         assert out.token_ids == g["token_ids"]
         assert g["min_top2_gap"] >= CASES["min_margin_required"]
-        assert g["text"] == caption_text(tokenizer, g["token_ids"], CASES["prompt"])
+        assert g["text"] == caption_text(tokenizer, g["token_ids"], CASES["prompt"], g["collapse_whitespace"])
         assert len(g["token_ids"]) > g["settings"]["min_new_tokens"]
+        profile = MANIFEST["generation"]["profiles"][g["profile"]]
+        if g["name"].startswith("ban-check/"):
+            assert_ban_fired(g)
+        else:
+            assert g["settings"]["bad_words_ids"] == profile["bad_words"]["token_ids"]
+            assert g["settings"]["max_new_tokens"] == profile["max_new_tokens"]
+
+
+def assert_ban_fired(g):
+    """The banned token never appears; the banned pair never from the 2nd position on (4.56.0 skips
+    a sequence longer than what was generated); and the output differs from the unbanned one."""
+    (single,), (first, second) = g["settings"]["bad_words_ids"]
+    ids = g["token_ids"]
+    assert single in g["unbanned_token_ids"] and single not in ids
+    assert all((ids[i], ids[i + 1]) != (first, second) for i in range(1, len(ids) - 1))
+    assert ids != g["unbanned_token_ids"]
 
 
 @pytest.mark.parametrize("case_id", ["rgb-dermoscopy", "la-portrait", "very-wide"])

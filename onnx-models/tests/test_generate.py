@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from dermcap_export.generate import Settings, beam_search, generate, greedy, process_scores
+from dermcap_export.generate import Settings, ban_bad_words, beam_search, generate, greedy, process_scores
 
 EOS = 3  # vocabulary 0, 1, 2 and EOS in most cases below
 
@@ -203,3 +203,36 @@ def test_greedy_and_beam_search_are_chosen_by_num_beams():
 def test_invalid_settings_are_refused(bad, message):
     with pytest.raises(ValueError, match=message):
         Settings(**bad)
+
+
+def test_bad_words_ban_single_tokens_always_and_sequences_only_after_their_prefix():
+    scores = torch.zeros(2, 6)
+    generated = torch.tensor([[1, 2, 4], [2, 4, 1]])
+    out = ban_bad_words(scores, generated, ((5,), (2, 4, 3), (1, 0)), eos_token_id=EOS)
+    assert out[0].tolist() == [0, 0, 0, -math.inf, 0, -math.inf]         # 5 always; 3: row 0 ends with 2, 4
+    assert out[1].tolist() == [-math.inf, 0, 0, 0, 0, -math.inf]         # 0: row 1 ends with 1
+    assert ban_bad_words(scores, torch.tensor([[2, 4]]), ((2, 4, 3),), EOS)[0, 3] == 0  # shorter than the sequence
+    assert ban_bad_words(scores, torch.tensor([[0, 2, 4]]), ((2, 4, 3),), EOS)[0, 3] == -math.inf
+
+
+def test_a_bad_word_that_is_only_eos_is_dropped_as_hugging_face_drops_it():
+    out = ban_bad_words(torch.zeros(1, 4), torch.zeros(1, 0, dtype=torch.long), ((EOS,), (1,)), EOS)
+    assert out[0].tolist() == [0, -math.inf, 0, 0]
+
+
+def test_bad_words_come_after_no_repeat_ngram_and_before_min_new_tokens():
+    """A banned token is -inf whatever the other processors did to it; min_new_tokens still bans EOS."""
+    s = Settings(**{**PLAIN, "repetition_penalty": 1.15, "min_new_tokens": 5, "bad_words_ids": ((1,),)})
+    out = process_scores(torch.tensor([[1.0, 2.0, 3.0, 4.0]]), torch.tensor([[1, 2]]), s)
+    assert out[0].tolist() == [1.0, -math.inf, pytest.approx(3.0 / 1.15), -math.inf]
+
+
+def test_generation_avoids_a_banned_sequence_once_as_many_ids_as_it_has_were_generated():
+    """4.56.0 skips a sequence longer than the context: (1, 2) is not banned at the 2nd token
+    (one id generated), only from the 3rd on."""
+    def fn(prompt, g):
+        return [0, 5, 4, 1] if not g or g[-1] != 1 else [3, 0, 4, 1]  # after 1 the model wants 2, then 0
+
+    (free,), _ = run(fn, Settings(**{**PLAIN, "max_new_tokens": 4}))
+    (banned,), _ = run(fn, Settings(**{**PLAIN, "max_new_tokens": 4, "bad_words_ids": ((1, 2),)}))
+    assert free.token_ids == [1, 2, 1, 2] and banned.token_ids == [1, 2, 1, 0]

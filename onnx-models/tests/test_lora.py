@@ -14,7 +14,7 @@ from dermcap_export import lora, random_init
 from dermcap_export.checkpoint import Sources, load_captioner
 from dermcap_export.errors import SourceError
 from onnx_lm import OnnxLM
-from test_checkpoint import rewrite_checkpoint, write_safetensors
+from test_checkpoint import load, rewrite_checkpoint, write_safetensors
 
 TOLERANCE = 1e-4
 
@@ -137,13 +137,6 @@ def test_like_inference_min_without_gpt2_base_is_refused_with_the_reason(release
                      "--out", str(tmp_path / "b")]) == 2
     err = capsys.readouterr().err
     assert "--like-inference-min needs --gpt2-base" in err and "original gpt2-medium weights" in err
-
-
-def load(release, **changes):
-    given = dict(checkpoint=release["checkpoint"], config=release["config"],
-                 open_clip_checkpoint=release["open_clip_checkpoint"], open_clip_config=release["open_clip_config"])
-    given.update(changes)
-    return load_captioner(Sources(**given), [])
 
 
 def test_a_block_with_adapters_on_some_layers_only_names_the_missing_keys(release):

@@ -17,6 +17,10 @@ def run(capsys, *args):
     return code, out
 
 
+def generation(case_id, name):
+    return next(g for g in CASES[case_id]["generations"] if g["name"] == name)
+
+
 def images(*ids):
     return [os.path.join(PARITY, CASES[i]["image"]) for i in ids]
 
@@ -27,7 +31,7 @@ def test_greedy_batch_gives_the_fixture_captions(capsys):
     assert code == 0, out.err
     report = json.loads(out.out)
     for image, case_id in zip(report["images"], ids):
-        greedy = CASES[case_id]["generations"][0]
+        greedy = generation(case_id, "published/greedy")  # the bundle's default profile
         assert (image["token_ids"], image["text"]) == (greedy["token_ids"], greedy["text"])
     totals = report["totals"]
     assert totals["images"] == 3 and report["batch_size"] == 2 and report["settings"]["num_beams"] == 1
@@ -41,8 +45,18 @@ def test_beam_gives_the_fixture_caption(capsys):
     assert code == 0, out.err
     report = json.loads(out.out)
     assert [i["token_ids"] for i in report["images"]] == [
-        CASES["very-wide"]["generations"][1]["token_ids"], CASES["rgb"]["generations"][1]["token_ids"]]
-    assert report["settings"]["num_beams"] == 4 and report["decoding"] == "beam"
+        generation("very-wide", "published/beam")["token_ids"], generation("rgb", "published/beam")["token_ids"]]
+    assert report["settings"]["num_beams"] == 4 and report["decoding"] == "beam" and report["profile"] == "published"
+
+
+def test_a_named_profile_gives_its_fixture_caption(capsys):
+    code, out = run(capsys, "--profile", "card", *images("rgb"))
+    assert code == 0, out.err
+    report = json.loads(out.out)
+    expected = generation("rgb", "card/beam")
+    assert (report["images"][0]["token_ids"], report["images"][0]["text"]) == (expected["token_ids"], expected["text"])
+    code, out = run(capsys, "--profile", "nope", *images("rgb"))
+    assert code == 2 and "no generation profile 'nope'; it has card, training-eval, published" in out.err
 
 
 def test_bad_arguments(capsys, tmp_path):

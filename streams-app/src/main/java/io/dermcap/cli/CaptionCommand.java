@@ -135,8 +135,9 @@ final class CaptionCommand implements Callable<Integer> {
             m.put("batch_size", caption.batchSize());
             m.put("timings", timings);
             GenerationSettings s = c.settings();
-            m.put("settings", Map.of("prompt", s.prompt(), "num_beams", s.numBeams(), "max_new_tokens", s.maxNewTokens(),
-                    "min_new_tokens", s.minNewTokens()));
+            m.put("settings", Map.of("profile", String.valueOf(s.profile()), "prompt", s.prompt(), "num_beams", s.numBeams(),
+                    "max_new_tokens", s.maxNewTokens(), "min_new_tokens", s.minNewTokens(),
+                    "bad_words_sequences", s.badWordsIds().size(), "collapse_whitespace", s.collapseWhitespace()));
         }
         m.put("bundle", Map.of("name", info.bundleName(), "version", info.bundleVersion()));
         try {

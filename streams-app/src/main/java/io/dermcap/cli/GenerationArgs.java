@@ -3,8 +3,12 @@ package io.dermcap.cli;
 import io.dermcap.model.Captioner;
 import picocli.CommandLine.Option;
 
-/** Per-run overrides of the bundle's generation defaults. */
+/** Per-run choice of the bundle's generation profile and overrides of its settings. */
 final class GenerationArgs {
+
+    @Option(names = "--profile", description = "generation profile of the bundle: card (the model card's inference_min.py), "
+            + "training-eval (the card's metrics) or published (the author's inference.py) (default: the bundle's)")
+    String profile;
 
     @Option(names = "--prompt", description = "prompt text (default: the bundle's)")
     String prompt;
@@ -19,6 +23,6 @@ final class GenerationArgs {
     Integer minNewTokens;
 
     Captioner.Overrides overrides() {
-        return new Captioner.Overrides(prompt, beams, maxNewTokens, minNewTokens);
+        return new Captioner.Overrides(prompt, beams, maxNewTokens, minNewTokens, profile);
     }
 }

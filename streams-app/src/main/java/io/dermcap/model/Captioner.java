@@ -30,9 +30,17 @@ public interface Captioner extends AutoCloseable {
      */
     List<Caption> caption(List<Request> batch) throws ModelException;
 
-    /** What a request may override; null means the bundle's default. */
-    record Overrides(String prompt, Integer numBeams, Integer maxNewTokens, Integer minNewTokens) {
-        public static final Overrides NONE = new Overrides(null, null, null, null);
+    /**
+     * What a request may choose: a generation profile of the bundle, and settings over it; null
+     * means the bundle's default profile, or the profile's value.
+     */
+    record Overrides(String prompt, Integer numBeams, Integer maxNewTokens, Integer minNewTokens, String profile) {
+        public static final Overrides NONE = new Overrides(null, null, null, null, null);
+
+        /** Settings over the bundle's default profile. */
+        public Overrides(String prompt, Integer numBeams, Integer maxNewTokens, Integer minNewTokens) {
+            this(prompt, numBeams, maxNewTokens, minNewTokens, null);
+        }
     }
 
     /** One image and the settings to caption it with (already validated). */

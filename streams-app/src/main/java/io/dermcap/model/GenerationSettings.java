@@ -1,11 +1,19 @@
 package io.dermcap.model;
 
+import java.util.List;
+
 /**
- * Decoding settings with Hugging Face {@code generate} semantics. The bundle's manifest gives the
- * defaults (the released settings); a request may override some of them within the engine's
- * bounds ({@link Captioner#settingsFor}).
+ * Decoding settings with Hugging Face {@code generate} semantics (transformers 4.56.0) and the
+ * text rule of the author's script they reproduce. The bundle's manifest names its generation
+ * profiles (card, training-eval, published); a request picks one and may override some of its
+ * settings within the engine's bounds.
+ *
+ * @param profile            the manifest profile these settings came from
+ * @param badWordsIds        token-id sequences never to complete (NoBadWordsLogitsProcessor)
+ * @param collapseWhitespace the caption's whitespace runs made one space (inference.py), besides strip
  */
 public record GenerationSettings(
+        String profile,
         String prompt,
         int numBeams,
         int maxNewTokens,
@@ -13,5 +21,18 @@ public record GenerationSettings(
         int noRepeatNgramSize,
         double repetitionPenalty,
         double lengthPenalty,
-        boolean earlyStopping) {
+        boolean earlyStopping,
+        List<List<Integer>> badWordsIds,
+        boolean collapseWhitespace) {
+
+    public GenerationSettings {
+        badWordsIds = badWordsIds.stream().map(List::copyOf).toList();
+    }
+
+    /** Settings outside any profile: no banned words, text stripped only (tests, benchmarks). */
+    public GenerationSettings(String prompt, int numBeams, int maxNewTokens, int minNewTokens, int noRepeatNgramSize,
+                              double repetitionPenalty, double lengthPenalty, boolean earlyStopping) {
+        this(null, prompt, numBeams, maxNewTokens, minNewTokens, noRepeatNgramSize, repetitionPenalty, lengthPenalty,
+                earlyStopping, List.of(), false);
+    }
 }

@@ -149,7 +149,8 @@ final class OutcomeEvents implements Processor<String, Finished, String, Object>
             }
         }
         return new Generation(s.prompt(), s.numBeams(), s.maxNewTokens(), s.minNewTokens(), s.noRepeatNgramSize(),
-                s.repetitionPenalty(), s.lengthPenalty(), s.earlyStopping(), overridden);
+                s.repetitionPenalty(), s.lengthPenalty(), s.earlyStopping(), overridden, s.profile(),
+                s.badWordsIds().size(), s.collapseWhitespace());
     }
 
     private static SourceFile sourceFile(ModelInfo.SourceFile f) {

@@ -20,6 +20,7 @@ final class RequestOverrides {
     static GenerationSettings settings(Captioner captioner, CaptionRequest request) throws InvalidSettingsException {
         GenerationOverrides o = request.getOverrides();
         return captioner.settingsFor(o == null ? Captioner.Overrides.NONE
-                : new Captioner.Overrides(o.getPrompt(), o.getNumBeams(), o.getMaxNewTokens(), o.getMinNewTokens()));
+                : new Captioner.Overrides(o.getPrompt(), o.getNumBeams(), o.getMaxNewTokens(), o.getMinNewTokens(),
+                        o.getProfile()));
     }
 }

@@ -111,5 +111,24 @@ class CaptionCommandTest {
         assertThat(badBeams.exit()).isEqualTo(2);
         assertThat(badBeams.stderr()).contains("num_beams must be between 1 and 8, got 12");
         assertThat(badBeams.stdout()).isEmpty();
+        Run badProfile = run("caption", "--bundle", TINY.toString(), "--profile", "nope", IMAGES.resolve("rgb.bmp").toString());
+        assertThat(badProfile.exit()).isEqualTo(2);
+        assertThat(badProfile.stderr()).contains("unknown generation profile 'nope'; the bundle has card, training-eval, published");
+    }
+
+    @Test
+    void aNamedProfileGivesItsFixtureCaptionAndIsReported() throws Exception {
+        Run r = run("caption", "--bundle", TINY.toString(), "--threads", "1", "--profile", "card",
+                IMAGES.resolve("rgb.bmp").toString());
+        assertThat(r.exit()).isZero();
+        JsonNode line = new ObjectMapper().readTree(r.stdout().get(0));
+        JsonNode expected = io.dermcap.model.runtime.ParityFixtures.cases().stream()
+                .filter(c -> c.get("id").asText().equals("rgb")).findFirst().orElseThrow()
+                .get("generations").get(1); // card/beam
+        assertThat(expected.get("name").asText()).isEqualTo("card/beam");
+        assertThat(line.get("caption").asText()).isEqualTo(expected.get("text").asText());
+        assertThat(line.get("settings").get("profile").asText()).isEqualTo("card");
+        assertThat(line.get("settings").get("max_new_tokens").asInt()).isEqualTo(60);
+        assertThat(line.get("settings").get("bad_words_sequences").asInt()).isZero();
     }
 }

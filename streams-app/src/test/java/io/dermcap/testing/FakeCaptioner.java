@@ -20,8 +20,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class FakeCaptioner implements Captioner {
 
-    public static final GenerationSettings DEFAULTS =
-            new GenerationSettings("Describe the lesion.", 4, 60, 24, 4, 1.15, 0.6, true);
+    /** The default profile, "published" as in a real bundle: two banned sequences, whitespace collapsed. */
+    public static final GenerationSettings DEFAULTS = new GenerationSettings("published", "Describe the lesion.", 4, 80, 24,
+            4, 1.15, 0.6, true, List.of(List.of(36163, 3315, 3241), List.of(27780, 510)), true);
+    /** The other profile: "card", no banned words, text stripped only. */
+    public static final GenerationSettings CARD = new GenerationSettings("card", "Describe the lesion.", 4, 60, 24,
+            4, 1.15, 0.6, true, List.of(), false);
 
     public final List<Integer> batchSizes = new CopyOnWriteArrayList<>();
     /** Batches (1-based) that throw ModelException. */
@@ -53,12 +57,17 @@ public final class FakeCaptioner implements Captioner {
         if (o.prompt() != null && o.prompt().length() > 200) {
             throw new InvalidSettingsException("prompt is too long for the context window");
         }
-        return new GenerationSettings(o.prompt() != null ? o.prompt() : DEFAULTS.prompt(),
-                o.numBeams() != null ? o.numBeams() : DEFAULTS.numBeams(),
-                o.maxNewTokens() != null ? o.maxNewTokens() : DEFAULTS.maxNewTokens(),
-                o.minNewTokens() != null ? o.minNewTokens() : DEFAULTS.minNewTokens(),
-                DEFAULTS.noRepeatNgramSize(), DEFAULTS.repetitionPenalty(), DEFAULTS.lengthPenalty(),
-                DEFAULTS.earlyStopping());
+        GenerationSettings base = o.profile() == null || o.profile().equals("published") ? DEFAULTS
+                : o.profile().equals("card") ? CARD : null;
+        if (base == null) {
+            throw new InvalidSettingsException("unknown generation profile '" + o.profile() + "'; the bundle has published, card");
+        }
+        return new GenerationSettings(base.profile(), o.prompt() != null ? o.prompt() : base.prompt(),
+                o.numBeams() != null ? o.numBeams() : base.numBeams(),
+                o.maxNewTokens() != null ? o.maxNewTokens() : base.maxNewTokens(),
+                o.minNewTokens() != null ? o.minNewTokens() : base.minNewTokens(),
+                base.noRepeatNgramSize(), base.repetitionPenalty(), base.lengthPenalty(), base.earlyStopping(),
+                base.badWordsIds(), base.collapseWhitespace());
     }
 
     @Override

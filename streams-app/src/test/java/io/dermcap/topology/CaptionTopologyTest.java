@@ -122,8 +122,25 @@ class CaptionTopologyTest {
         CaptionEvent e = h.captionsSeen.get(0).value;
         assertThat(e.getGeneration().getNumBeams()).isEqualTo(1);
         assertThat(e.getGeneration().getPrompt()).isEqualTo("Short:");
-        assertThat(e.getGeneration().getMaxNewTokens()).isEqualTo(60);
+        assertThat(e.getGeneration().getMaxNewTokens()).isEqualTo(80);
         assertThat(e.getGeneration().getOverridden()).containsExactly("prompt", "num_beams");
+        assertThat(e.getGeneration().getProfile()).isEqualTo("published");
+        assertThat(e.getGeneration().getBadWordsSequences()).isEqualTo(2);
+        assertThat(e.getGeneration().getCollapseWhitespace()).isTrue();
+    }
+
+    @Test
+    void aRequestedProfileIsUsedAndRecorded() {
+        h.fetcher.put("s3://b/x", 7);
+        CaptionRequest r = TopologyHarness.request("r", "s3://b/x");
+        r.setOverrides(GenerationOverrides.newBuilder().setProfile("card").build());
+        h.requests.pipeInput("r", r);
+        h.awaitOutcomes(1);
+        CaptionEvent e = h.captionsSeen.get(0).value;
+        assertThat(e.getGeneration().getProfile()).isEqualTo("card");
+        assertThat(e.getGeneration().getMaxNewTokens()).isEqualTo(60);
+        assertThat(e.getGeneration().getBadWordsSequences()).isZero();
+        assertThat(e.getGeneration().getCollapseWhitespace()).isFalse();
     }
 
     @Test
@@ -149,6 +166,8 @@ class CaptionTopologyTest {
         badSha.setExpectedSha256("xyz");
         CaptionRequest badBeams = TopologyHarness.request("e", "s3://b/k");
         badBeams.setOverrides(GenerationOverrides.newBuilder().setNumBeams(99).build());
+        CaptionRequest badProfile = TopologyHarness.request("p", "s3://b/k");
+        badProfile.setOverrides(GenerationOverrides.newBuilder().setProfile("fancy").build());
         List<Case> cases = List.of(
                 new Case(TopologyHarness.request(" ", "s3://b/k"), "request_id is empty"),
                 new Case(TopologyHarness.request("a", ""), "image_uri is empty"),
@@ -156,6 +175,7 @@ class CaptionTopologyTest {
                 new Case(TopologyHarness.request("d", "bucket/key.jpg"), "image_uri has no scheme"),
                 new Case(badSha, "expected_sha256 must be 64 hexadecimal characters"),
                 new Case(badBeams, "num_beams must be between 1 and 8"),
+                new Case(badProfile, "invalid generation overrides: unknown generation profile 'fancy'; the bundle has published, card"),
                 new Case(TopologyHarness.request("x".repeat(300), "s3://b/k"), "request_id is longer than 256"));
         for (Case c : cases) {
             h.requests.pipeInput("k", c.request());

@@ -77,6 +77,28 @@ public final class Bundle {
         }
     }
 
+    /** A default profile that exists; every profile complete; banned ids inside the vocabulary. */
+    private static List<String> profileProblems(Manifest.Generation g, int vocabSize) {
+        List<String> problems = new ArrayList<>();
+        if (g.profiles() == null || g.profiles().isEmpty()) {
+            return List.of("generation.profiles is missing or empty");
+        }
+        if (!g.profiles().containsKey(g.defaultProfile())) {
+            problems.add("generation.default_profile " + g.defaultProfile() + " is not one of the profiles "
+                    + g.profiles().keySet());
+        }
+        g.profiles().forEach((name, p) -> {
+            if (p.badWords() == null || p.badWords().tokenIds() == null || p.text() == null) {
+                problems.add("generation.profiles." + name + " needs bad_words.token_ids and text");
+            } else if (p.badWords().tokenIds().stream().anyMatch(seq -> seq.isEmpty()
+                    || seq.stream().anyMatch(id -> id == null || id < 0 || id >= vocabSize))) {
+                problems.add("generation.profiles." + name + ".bad_words.token_ids holds an empty sequence or an id "
+                        + "outside the vocabulary (0.." + (vocabSize - 1) + ")");
+            }
+        });
+        return problems;
+    }
+
     private static void checkManifest(Manifest m) throws BundleException {
         List<String> problems = new ArrayList<>();
         if (!Manifest.FORMAT.equals(m.format())) {
@@ -107,6 +129,7 @@ public final class Bundle {
             if (m.generation().eosTokenId() != model.eosTokenId()) {
                 problems.add("generation.eos_token_id " + m.generation().eosTokenId() + " differs from model.eos_token_id " + model.eosTokenId());
             }
+            problems.addAll(profileProblems(m.generation(), model.vocabSize()));
             for (String g : GRAPHS) {
                 Graph graph = m.graphs().get(g);
                 if (graph == null) {

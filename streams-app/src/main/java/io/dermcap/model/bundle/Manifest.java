@@ -60,10 +60,25 @@ public record Manifest(
     public record Preprocessing(int imageSize, String resize, String interpolation, String crop, double[] mean, double[] std) {
     }
 
+    /** The prompt and the author's generation paths by name (BUNDLE.md, "Generation profiles"). */
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record Generation(String prompt, int numBeams, int maxNewTokens, int minNewTokens, int noRepeatNgramSize,
-                             double repetitionPenalty, double lengthPenalty, boolean earlyStopping, int eosTokenId,
-                             int padTokenId) {
+    public record Generation(String prompt, int eosTokenId, int padTokenId, String defaultProfile,
+                             Map<String, Profile> profiles) {
+    }
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Profile(String reproduces, int numBeams, int maxNewTokens, int minNewTokens, int noRepeatNgramSize,
+                          double repetitionPenalty, double lengthPenalty, boolean earlyStopping, BadWords badWords,
+                          TextRule text) {
+    }
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record BadWords(List<String> phrases, String encoding, List<List<Integer>> tokenIds) {
+    }
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record TextRule(String rule, boolean cleanUpTokenizationSpaces, String promptEcho, boolean strip,
+                           boolean collapseWhitespace) {
     }
 
     @JsonIgnoreProperties(ignoreUnknown = true)

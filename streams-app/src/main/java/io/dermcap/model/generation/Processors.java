@@ -5,10 +5,11 @@ import io.dermcap.model.GenerationSettings;
 import java.nio.FloatBuffer;
 
 /**
- * Hugging Face's logits processors for the released settings, in its order (repetition penalty,
- * no-repeat n-gram, min length / min new tokens), applied to one row as a short list of
- * overridden scores instead of a pass over the vocabulary. Generation starts from embeddings with
- * no input ids, so the processors see the generated tokens only. Not thread-safe: one per search.
+ * Hugging Face's logits processors for these settings, in {@code _get_logits_processor}'s order
+ * (transformers 4.56.0: repetition penalty, no-repeat n-gram, bad words, min length / min new
+ * tokens), applied to one row as a short list of overridden scores instead of a pass over the
+ * vocabulary. Generation starts from embeddings with no input ids, so the processors see the
+ * generated tokens only. Not thread-safe: one per search.
  */
 final class Processors {
 
@@ -22,6 +23,7 @@ final class Processors {
     private final int ngram;
     private final int minNewTokens;
     private final int eos;
+    private final int[][] badWords;
     private int[] tokens = new int[64];
     private float[] scores = new float[64];
     private int size;
@@ -32,6 +34,11 @@ final class Processors {
         this.ngram = s.noRepeatNgramSize();
         this.minNewTokens = s.minNewTokens();
         this.eos = eosTokenId;
+        // NoBadWordsLogitsProcessor's constructor drops the sequences that are just [eos]
+        this.badWords = s.badWordsIds().stream()
+                .map(seq -> seq.stream().mapToInt(Integer::intValue).toArray())
+                .filter(seq -> !(seq.length == 1 && seq[0] == eosTokenId))
+                .toArray(int[][]::new);
     }
 
     /** Computes the overrides of a row given its generated tokens {@code generated[0..length)}. */
@@ -52,6 +59,15 @@ final class Processors {
                 if (matches(generated, start, prefixStart, ngram - 1)) {
                     put(generated[start + ngram - 1], Float.NEGATIVE_INFINITY);
                 }
+            }
+        }
+        for (int[] seq : badWords) {
+            // a one-token sequence is always banned; a longer one bans its last token when the
+            // generated ids end with the rest, once at least its full length was generated (4.56.0
+            // skips a sequence longer than the context)
+            int n = seq.length;
+            if (n == 1 || (n <= length && matches(generated, length - n + 1, seq, n - 1))) {
+                put(seq[n - 1], Float.NEGATIVE_INFINITY);
             }
         }
         if (length < minNewTokens) {
@@ -81,6 +97,15 @@ final class Processors {
     private static boolean matches(int[] g, int a, int b, int n) {
         for (int i = 0; i < n; i++) {
             if (g[a + i] != g[b + i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean matches(int[] g, int from, int[] seq, int n) {
+        for (int i = 0; i < n; i++) {
+            if (g[from + i] != seq[i]) {
                 return false;
             }
         }

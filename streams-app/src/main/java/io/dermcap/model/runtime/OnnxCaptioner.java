@@ -47,6 +47,7 @@ public final class OnnxCaptioner implements Captioner {
     private final Gpt2Tokenizer tokenizer = new Gpt2Tokenizer();
     private final Generator generator;
     private final ModelInfo info;
+    private final Map<String, GenerationSettings> profiles = new LinkedHashMap<>();
     private final GenerationSettings defaults;
     private final Manifest.Model model;
     private final EngineThread engine;
@@ -74,8 +75,10 @@ public final class OnnxCaptioner implements Captioner {
         });
         this.generator = new Generator(model.eosTokenId(), searchPool);
         Manifest.Generation g = bundle.manifest().generation();
-        this.defaults = new GenerationSettings(g.prompt(), g.numBeams(), g.maxNewTokens(), g.minNewTokens(),
-                g.noRepeatNgramSize(), g.repetitionPenalty(), g.lengthPenalty(), g.earlyStopping());
+        g.profiles().forEach((name, p) -> profiles.put(name, new GenerationSettings(name, g.prompt(), p.numBeams(),
+                p.maxNewTokens(), p.minNewTokens(), p.noRepeatNgramSize(), p.repetitionPenalty(), p.lengthPenalty(),
+                p.earlyStopping(), p.badWords().tokenIds(), p.text().collapseWhitespace())));
+        this.defaults = profiles.get(g.defaultProfile());
         this.info = modelInfo(bundle.manifest(), defaults, models);
         this.loadTimings = loadTimings;
     }
@@ -127,10 +130,15 @@ public final class OnnxCaptioner implements Captioner {
 
     @Override
     public GenerationSettings settingsFor(Overrides o) throws InvalidSettingsException {
-        String prompt = o.prompt() != null ? o.prompt() : defaults.prompt();
-        int beams = o.numBeams() != null ? o.numBeams() : defaults.numBeams();
-        int max = o.maxNewTokens() != null ? o.maxNewTokens() : defaults.maxNewTokens();
-        int min = o.minNewTokens() != null ? o.minNewTokens() : Math.min(defaults.minNewTokens(), max);
+        GenerationSettings base = o.profile() == null ? defaults : profiles.get(o.profile());
+        if (base == null) {
+            throw new InvalidSettingsException("unknown generation profile '" + o.profile() + "'; the bundle has "
+                    + String.join(", ", profiles.keySet()));
+        }
+        String prompt = o.prompt() != null ? o.prompt() : base.prompt();
+        int beams = o.numBeams() != null ? o.numBeams() : base.numBeams();
+        int max = o.maxNewTokens() != null ? o.maxNewTokens() : base.maxNewTokens();
+        int min = o.minNewTokens() != null ? o.minNewTokens() : Math.min(base.minNewTokens(), max);
         if (beams < 1 || beams > MAX_BEAMS) {
             throw new InvalidSettingsException("num_beams must be between 1 and " + MAX_BEAMS + ", got " + beams);
         }
@@ -147,8 +155,9 @@ public final class OnnxCaptioner implements Captioner {
                     + " prefix + " + promptTokens + " prompt + " + max + " new tokens = " + positions
                     + " positions, over the model's " + model.maxPositions());
         }
-        return new GenerationSettings(prompt, beams, max, min, defaults.noRepeatNgramSize(),
-                defaults.repetitionPenalty(), defaults.lengthPenalty(), defaults.earlyStopping());
+        return new GenerationSettings(base.profile(), prompt, beams, max, min, base.noRepeatNgramSize(),
+                base.repetitionPenalty(), base.lengthPenalty(), base.earlyStopping(), base.badWordsIds(),
+                base.collapseWhitespace());
     }
 
     /** Captions and where the batch's time went. */
@@ -202,7 +211,7 @@ public final class OnnxCaptioner implements Captioner {
         List<Caption> captions = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
             Generation g = outcome.generations().get(i);
-            captions.add(new Caption(tokenizer.caption(g.tokenIds(), settings.get(i).prompt()), g.tokenIds(),
+            captions.add(new Caption(tokenizer.caption(g.tokenIds(), settings.get(i).prompt(), settings.get(i).collapseWhitespace()), g.tokenIds(),
                     g.finishReason(), batch.size(), t1 - t0, t2 - t1));
         }
         return new BatchResult(captions, t1 - t0, outcome.timings());

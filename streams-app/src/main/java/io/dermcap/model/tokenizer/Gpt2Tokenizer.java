@@ -6,19 +6,16 @@ import com.knuddels.jtokkit.api.EncodingType;
 import com.knuddels.jtokkit.api.IntArrayList;
 
 /**
- * GPT-2's byte-level BPE (OpenAI's r50k_base, via jtokkit) with Hugging Face's decoding of
- * generated ids: {@code decode(ids, skip_special_tokens=True)} with the GPT-2 tokenizer's
- * {@code clean_up_tokenization_spaces}. Thread-safe.
+ * GPT-2's byte-level BPE (OpenAI's r50k_base, via jtokkit) with transformers 4.56.0's decoding of
+ * generated ids for gpt2-medium: {@code decode(ids, skip_special_tokens=True)}, no clean-up of
+ * tokenization spaces (the tokenizer default is False since 4.45; gpt2-medium's
+ * tokenizer_config.json does not set it). Thread-safe.
  */
 public final class Gpt2Tokenizer {
 
     /** {@code <|endoftext|>}: GPT-2's only special token, its EOS and pad. */
     public static final int EOS = 50256;
     public static final int VOCAB_SIZE = 50257;
-
-    private static final String[][] CLEAN_UP = {
-            {" .", "."}, {" ?", "?"}, {" !", "!"}, {" ,", ","}, {" ' ", "'"}, {" n't", "n't"},
-            {" 'm", "'m"}, {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"}};
 
     private final Encoding encoding = Encodings.newDefaultEncodingRegistry().getEncoding(EncodingType.R50K_BASE);
 
@@ -27,7 +24,7 @@ public final class Gpt2Tokenizer {
         return encoding.encodeOrdinary(text).toArray();
     }
 
-    /** Ids to text: special and out-of-vocabulary ids skipped, invalid UTF-8 replaced, spaces before punctuation cleaned up. */
+    /** Ids to text: special and out-of-vocabulary ids skipped, invalid UTF-8 replaced. */
     public String decode(int[] ids) {
         IntArrayList ordinary = new IntArrayList(ids.length);
         for (int id : ids) {
@@ -35,26 +32,43 @@ public final class Gpt2Tokenizer {
                 ordinary.add(id);
             }
         }
-        String text = encoding.decode(ordinary);
-        for (String[] rule : CLEAN_UP) {
-            text = text.replace(rule[0], rule[1]);
-        }
-        return text;
+        return encoding.decode(ordinary);
     }
 
     /**
-     * The caption as the released inference reports it: the generated ids decoded, the first
-     * occurrence of the prompt removed, surrounding whitespace stripped (Python's {@code str.strip}).
+     * The caption as the author's scripts report it: the generated ids decoded; if the prompt
+     * occurs, everything up to and including its first occurrence dropped; surrounding whitespace
+     * stripped (Python's {@code str.strip}); with {@code collapseWhitespace} (inference.py) every
+     * whitespace run made one space ({@code ' '.join(s.split())}).
      */
-    public String caption(int[] generated, String prompt) {
+    public String caption(int[] generated, String prompt, boolean collapseWhitespace) {
         String text = decode(generated);
         if (!prompt.isEmpty()) {
             int at = text.indexOf(prompt);
             if (at >= 0) {
-                text = text.substring(0, at) + text.substring(at + prompt.length());
+                text = text.substring(at + prompt.length());
             }
         }
-        return pythonStrip(text);
+        return collapseWhitespace ? pythonCollapse(text) : pythonStrip(text);
+    }
+
+    /** {@code ' '.join(s.split())}: words separated by Python whitespace, joined by one space. */
+    static String pythonCollapse(String s) {
+        StringBuilder out = new StringBuilder(s.length());
+        int i = 0;
+        while (i < s.length()) {
+            while (i < s.length() && isPythonSpace(s.charAt(i))) {
+                i++;
+            }
+            int start = i;
+            while (i < s.length() && !isPythonSpace(s.charAt(i))) {
+                i++;
+            }
+            if (i > start) {
+                out.append(out.isEmpty() ? "" : " ").append(s, start, i);
+            }
+        }
+        return out.toString();
     }
 
     /** {@code str.strip()}: removes the characters Python's {@code str.isspace} accepts at both ends. */

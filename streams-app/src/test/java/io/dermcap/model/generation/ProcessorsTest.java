@@ -4,6 +4,7 @@ import io.dermcap.model.GenerationSettings;
 import org.junit.jupiter.api.Test;
 
 import java.nio.FloatBuffer;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -38,6 +39,34 @@ class ProcessorsTest {
         // fewer than n-1 tokens: nothing to match
         p.compute(logits, 0, new int[] {5}, 1, x -> x);
         assertThat(p.size()).isZero();
+    }
+
+    /** NoBadWordsLogitsProcessor as in transformers 4.56.0 (the Python reference's test_generate has the same cases). */
+    @Test
+    void badWordsBanSingleTokensAlwaysAndSequencesAfterTheirPrefix() {
+        FloatBuffer logits = FloatBuffer.wrap(new float[10]);
+        GenerationSettings s = new GenerationSettings("card", "p", 4, 60, 0, 0, 1.0, 0.6, true,
+                List.of(List.of(5), List.of(2, 4, 3), List.of(1, 0), List.of(9)), false);
+        Processors p = new Processors(s, 9);
+        p.compute(logits, 0, new int[] {1, 2, 4}, 3, x -> x);
+        assertThat(bans(p)).containsExactlyInAnyOrder(5, 3); // [9] is EOS alone: dropped, as Hugging Face drops it
+        p.compute(logits, 0, new int[] {2, 4, 1}, 3, x -> x);
+        assertThat(bans(p)).containsExactlyInAnyOrder(5, 0);
+        // a sequence longer than what was generated is skipped, even when the generated ids match its start
+        p.compute(logits, 0, new int[] {2, 4}, 2, x -> x);
+        assertThat(bans(p)).containsExactly(5);
+        p.compute(logits, 0, new int[] {1}, 1, x -> x);
+        assertThat(bans(p)).containsExactly(5);
+    }
+
+    @Test
+    void aBannedTokenStaysBannedAfterTheRepetitionPenalty() {
+        FloatBuffer logits = FloatBuffer.wrap(new float[] {1f, 2f, 3f, 4f});
+        GenerationSettings s = new GenerationSettings("card", "p", 4, 60, 5, 0, 1.15, 0.6, true, List.of(List.of(1)), false);
+        Processors p = new Processors(s, 3);
+        p.compute(logits, 0, new int[] {1, 2}, 2, x -> x);
+        assertThat(bans(p)).containsExactlyInAnyOrder(1, 3);
+        assertThat(p.score(1)).isEqualTo(3f / 1.15f);
     }
 
     @Test

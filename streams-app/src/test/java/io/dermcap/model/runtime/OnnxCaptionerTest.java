@@ -65,6 +65,23 @@ class OnnxCaptionerTest {
     }
 
     @Test
+    void aRequestPicksAProfileAndItsSettings() throws Exception {
+        assertThat(captioner.info().defaults().profile()).isEqualTo("published");
+        GenerationSettings card = captioner.settingsFor(new Overrides(null, null, null, null, "card"));
+        assertThat(card.profile()).isEqualTo("card");
+        assertThat(card.maxNewTokens()).isEqualTo(60);
+        assertThat(card.badWordsIds()).isEmpty();
+        assertThat(card.collapseWhitespace()).isFalse();
+        GenerationSettings published = captioner.settingsFor(new Overrides(null, 1, null, null, "published"));
+        assertThat(published.maxNewTokens()).isEqualTo(80);
+        assertThat(published.numBeams()).isEqualTo(1);
+        assertThat(published.badWordsIds()).hasSize(10).first().isEqualTo(List.of(36163, 3315, 3241)); // "seek medical attention"
+        assertThat(published.collapseWhitespace()).isTrue();
+        assertInvalid(new Overrides(null, null, null, null, "fancy"),
+                "unknown generation profile 'fancy'; the bundle has card, training-eval, published");
+    }
+
+    @Test
     void overridesOutOfBoundsAreRefusedWithTheBound() {
         assertInvalid(new Overrides(null, 0, null, null), "num_beams must be between 1 and 8, got 0");
         assertInvalid(new Overrides(null, 9, null, null), "num_beams must be between 1 and 8, got 9");

@@ -12,11 +12,12 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.zip.GZIPInputStream;
 
 /** {@code onnx-models/fixtures/parity/cases.json} and the files it names (BUNDLE.md, "Parity fixtures"). */
-final class ParityFixtures {
+public final class ParityFixtures {
 
     static final Path DIR = TestPaths.fixtures().resolve("parity");
     static final Path TINY_BUNDLE = TestPaths.fixtures().resolve("tiny-bundle");
@@ -33,7 +34,7 @@ final class ParityFixtures {
         }
     }
 
-    static List<JsonNode> cases() {
+    public static List<JsonNode> cases() {
         List<JsonNode> out = new ArrayList<>();
         INDEX.get("cases").forEach(out::add);
         return out;
@@ -67,8 +68,12 @@ final class ParityFixtures {
 
     static GenerationSettings settings(JsonNode generation) {
         JsonNode s = generation.get("settings");
-        return new GenerationSettings(INDEX.get("prompt").asText(), s.get("num_beams").asInt(), s.get("max_new_tokens").asInt(),
-                s.get("min_new_tokens").asInt(), s.get("no_repeat_ngram_size").asInt(), s.get("repetition_penalty").asDouble(),
-                s.get("length_penalty").asDouble(), s.get("early_stopping").asBoolean());
+        List<List<Integer>> badWords = new ArrayList<>();
+        s.get("bad_words_ids").forEach(seq -> badWords.add(Arrays.stream(ints(seq)).boxed().toList()));
+        return new GenerationSettings(generation.get("profile").asText(), INDEX.get("prompt").asText(),
+                s.get("num_beams").asInt(), s.get("max_new_tokens").asInt(), s.get("min_new_tokens").asInt(),
+                s.get("no_repeat_ngram_size").asInt(), s.get("repetition_penalty").asDouble(),
+                s.get("length_penalty").asDouble(), s.get("early_stopping").asBoolean(), badWords,
+                generation.get("collapse_whitespace").asBoolean());
     }
 }
