@@ -134,7 +134,9 @@ class DemoIT {
             assertThat(e.getModel().getCheckpoint()).isNull();
             assertThat(e.getModel().getGraphSha256()).isEqualTo(graphs);
             assertThat(e.getModel().getConfig().getSha256()).isEqualTo(manifest.at("/lineage/config/sha256").asText());
-            assertThat(e.getGeneration().getNumBeams()).isEqualTo(manifest.at("/generation/num_beams").asInt());
+            assertThat(e.getGeneration().getProfile()).isEqualTo(manifest.at("/generation/default_profile").asText());
+            assertThat(e.getGeneration().getNumBeams()).isEqualTo(manifest.at("/generation/profiles/"
+                    + e.getGeneration().getProfile() + "/num_beams").asInt());
             assertThat(e.getRuntime().getInstanceId()).isEqualTo(instance);
             assertThat(e.getRuntime().getBatchSize()).isBetween(1, 8);
             assertThat(e.getIds().getCorrelation()).containsEntry("demo_run", run);

@@ -397,7 +397,7 @@ class HostileInputIT {
 
     private byte[] overriding(String key, String prompt, Integer beams, Integer max, Integer min) {
         CaptionRequest r = request(key, imageUri());
-        r.setOverrides(new GenerationOverrides(prompt, beams, max, min));
+        r.setOverrides(new GenerationOverrides(prompt, beams, max, min, null));
         return bytes(r);
     }
 

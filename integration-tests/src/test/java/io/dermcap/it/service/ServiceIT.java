@@ -67,7 +67,9 @@ class ServiceIT {
                 assertThat(e.getModel().getConfig().getSha256()).isEqualTo(manifest.at("/lineage/config/sha256").asText());
                 assertThat(e.getModel().getOpset()).isEqualTo(manifest.at("/exporter/opset").asInt());
                 assertThat(e.getModel().getExporterVersion()).isEqualTo(manifest.at("/exporter/version").asText());
-                assertThat(e.getGeneration().getNumBeams()).isEqualTo(manifest.at("/generation/num_beams").asInt());
+                assertThat(e.getGeneration().getProfile()).isEqualTo(manifest.at("/generation/default_profile").asText());
+                assertThat(e.getGeneration().getNumBeams()).isEqualTo(manifest.at("/generation/profiles/"
+                        + e.getGeneration().getProfile() + "/num_beams").asInt());
                 assertThat(e.getGeneration().getPrompt()).isEqualTo(manifest.at("/generation/prompt").asText());
                 assertThat(e.getRuntime().getEngine()).isEqualTo("onnxruntime");
                 assertThat(e.getRuntime().getExecutionProvider()).isEqualTo("CPU");
