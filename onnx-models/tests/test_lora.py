@@ -86,6 +86,7 @@ def test_the_release_exports_with_its_adapters_merged(release, tmp_path):
         "lora": {"mode": "merged", "layers": [f"transformer.h.1.{n}" for n in sorted(lora.WRAPPED_LAYERS)],
                  "r": LORA_R, "alpha": LORA_ALPHA, "scale": LORA_ALPHA / LORA_R,
                  "scale_source": "alpha = checkpoint cfg['lora_alpha'], r from the adapter shapes"}}
+    assert manifest["generation"]["default_profile"] == "published"
     scale = LORA_ALPHA / LORA_R
     unmerged = with_layers(release["base_model"], lambda p: LoraConv1D(*release["adapters"][p], scale))
     expected = assert_decoder_matches(bundle, manifest, unmerged)
@@ -120,6 +121,7 @@ def test_like_inference_min_runs_the_original_gpt2_weights_in_the_adapted_layers
     path, original = gpt2_base(release, tmp_path, kind)
     bundle, manifest = export(release, tmp_path, "--like-inference-min", "--gpt2-base", path)
     assert manifest["lineage"]["weights"]["lora"]["mode"] == "like-inference-min"
+    assert manifest["generation"]["default_profile"] == "card"  # the profile of the script that runs these weights
     assert manifest["lineage"]["gpt2_base"]["file"] == path.split("/")[-1]
 
     def original_layer(prefix):
