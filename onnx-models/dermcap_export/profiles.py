@@ -1,4 +1,4 @@
-"""The author's three generation paths as named profiles (RELEASE-FACTS in onnx-models/release;
+"""The author's three generation paths as named profiles (release/RELEASE-FACTS.md;
 GENERATION.md). All three run 4 beams, min 24 new tokens, no-repeat 4-grams, repetition penalty
 1.15, length penalty 0.6, early stopping; they differ in:
 
