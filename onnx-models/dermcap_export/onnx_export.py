@@ -1,8 +1,7 @@
-"""The three graphs of a dermcap bundle (BUNDLE.md), traced from the torch Captioner at opset 17.
-
-The decoder is traced with a non-empty past and a sequence longer than one, so the graph keeps
-both dynamic and also accepts a zero-length past (the prefill call). A graph whose weights would
-pass protobuf's 2 GB limit is written with its initialisers in one `<graph>.onnx.data` file.
+"""The three graphs of a dermcap bundle (BUNDLE.md): the vision encoder and the token embedding traced
+from the torch Captioner at opset 17, the decoder written node by node (decoder_graph.py) so that its
+attention updates a preallocated key/value cache in place. A graph whose weights would pass
+protobuf's 2 GB limit is written with its initialisers in one `<graph>.onnx.data` file.
 """
 
 import inspect
@@ -14,6 +13,7 @@ import onnx
 import torch
 import torch.nn as nn
 
+from . import decoder_graph
 from .model import Captioner
 
 OPSET = 17
@@ -21,7 +21,7 @@ OPSET = 17
 # node names; the bundle is made by the TorchScript tracer on every torch version.
 _TORCHSCRIPT_EXPORTER = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
 PROTOBUF_LIMIT = 2 * 1024 ** 3
-_ELEM_TYPES = {onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.INT64: "int64"}
+_ELEM_TYPES = {onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.INT64: "int64", onnx.TensorProto.INT32: "int32"}
 
 
 class VisionEncoder(nn.Module):
@@ -42,38 +42,11 @@ class EmbedTokens(nn.Module):
         return self.wte(input_ids)
 
 
-class Decoder(nn.Module):
-    """Flat inputs/outputs in the bundle's order: inputs_embeds, attention_mask, position_ids, past...
-    → logits, present..."""
-
-    def __init__(self, captioner: Captioner):
-        super().__init__()
-        self.gpt2 = captioner.gpt2
-
-    def forward(self, inputs_embeds, attention_mask, position_ids, *past):
-        logits, present = self.gpt2(inputs_embeds, attention_mask, position_ids, list(past))
-        return (logits, *present)
-
-
-def _cache_names(layers, kind):
-    prefix = "past_key_values" if kind == "past" else "present"
-    return [f"{prefix}.{i}.{part}" for i in range(layers) for part in ("key", "value")]
-
-
 def graph_specs(captioner: Captioner):
-    """(file stem, module, example inputs, input names, output names, dynamic axes) per graph."""
+    """(file stem, module, example inputs, input names, output names, dynamic axes) per traced graph."""
     cfg = captioner.cfg
-    g = cfg.gpt2
-    batch, seq, past = 2, 3, 4
+    batch, seq = 2, 3
     size = cfg.vision.image_size
-    past_tensors = [torch.zeros(batch, g.heads, past, g.head_dim) for _ in range(2 * g.layers)]
-    past_in, present_out = _cache_names(g.layers, "past"), _cache_names(g.layers, "present")
-    decoder_axes = {"inputs_embeds": {0: "batch", 1: "sequence"},
-                    "attention_mask": {0: "batch", 1: "total_sequence"},
-                    "position_ids": {0: "batch", 1: "sequence"},
-                    "logits": {0: "batch"}}
-    decoder_axes.update({n: {0: "batch", 2: "past_sequence"} for n in past_in})
-    decoder_axes.update({n: {0: "batch", 2: "total_sequence"} for n in present_out})
     return [
         ("vision_encoder", VisionEncoder(captioner), (torch.zeros(batch, 3, size, size),),
          ["pixel_values"], ["prefix_embeds"],
@@ -81,10 +54,6 @@ def graph_specs(captioner: Captioner):
         ("embed_tokens", EmbedTokens(captioner), (torch.zeros(batch, seq, dtype=torch.long),),
          ["input_ids"], ["inputs_embeds"],
          {"input_ids": {0: "batch", 1: "sequence"}, "inputs_embeds": {0: "batch", 1: "sequence"}}),
-        ("decoder_model_merged", Decoder(captioner),
-         (torch.zeros(batch, seq, g.hidden_size), torch.ones(batch, past + seq, dtype=torch.long),
-          torch.arange(past, past + seq).expand(batch, -1).contiguous(), *past_tensors),
-         ["inputs_embeds", "attention_mask", "position_ids", *past_in], ["logits", *present_out], decoder_axes),
     ]
 
 
@@ -92,7 +61,7 @@ def expected_signatures(captioner: Captioner):
     """The contract of BUNDLE.md, to check the exported graphs against."""
     cfg, g = captioner.cfg, captioner.cfg.gpt2
     s = cfg.vision.image_size
-    cache = ["batch", g.heads, None, g.head_dim]
+    cache = ["batch", g.heads, "max_sequence", g.head_dim]
 
     def io(name, dtype, shape):
         return {"name": name, "type": dtype, "shape": shape}
@@ -104,13 +73,12 @@ def expected_signatures(captioner: Captioner):
                          [io("inputs_embeds", "float32", ["batch", "sequence", g.hidden_size])]),
         "decoder_model_merged": (
             [io("inputs_embeds", "float32", ["batch", "sequence", g.hidden_size]),
-             io("attention_mask", "int64", ["batch", "total_sequence"]),
-             io("position_ids", "int64", ["batch", "sequence"])]
-            + [io(n, "float32", [d if d is not None else "past_sequence" for d in cache])
-               for n in _cache_names(g.layers, "past")],
+             io("position_ids", "int64", ["batch", "sequence"]),
+             io("seqlens_k", "int32", ["batch"]),
+             io("total_sequence_length", "int32", [1])]
+            + [io(n, "float32", cache) for n in decoder_graph.cache_names(g.layers, "past")],
             [io("logits", "float32", ["batch", 1, g.vocab_size])]
-            + [io(n, "float32", [d if d is not None else "total_sequence" for d in cache])
-               for n in _cache_names(g.layers, "present")]),
+            + [io(n, "float32", cache) for n in decoder_graph.cache_names(g.layers, "present")]),
     }
 
 
@@ -127,26 +95,33 @@ def _weights_bytes(model: onnx.ModelProto):
     return sum(len(t.raw_data) for t in model.graph.initializer)
 
 
+def _traced(module, args, inputs, outputs, axes, scratch):
+    """torch may spill weights of a >2 GB model into one file per tensor next to its output: trace
+    into a scratch folder, then the caller writes the graph the way the bundle wants it."""
+    tmp_path = os.path.join(scratch, "graph.onnx")
+    with torch.no_grad(), warnings.catch_warnings():
+        # torch 1.13 warns about every traced constant's missing shape inference: noise.
+        warnings.filterwarnings("ignore", message="The shape inference of prim::Constant")
+        torch.onnx.export(module, args, tmp_path, input_names=inputs, output_names=outputs,
+                          dynamic_axes=axes, opset_version=OPSET, do_constant_folding=True,
+                          **_TORCHSCRIPT_EXPORTER)
+    model = onnx.load(tmp_path)
+    model.doc_string = ""
+    return model
+
+
 def export_graphs(captioner: Captioner, out_dir: str, external_data_threshold=PROTOBUF_LIMIT - (64 << 20)):
     """Writes the three graphs into out_dir; returns {graph: (onnx file, external data file or None)}.
     `external_data_threshold` (bytes of weights) is a parameter only so tests can exercise that path."""
     captioner.eval()
     written = {}
     expected = expected_signatures(captioner)
-    for stem, module, args, inputs, outputs, axes in graph_specs(captioner):
+    builders = [(stem, lambda scratch, spec=spec: _traced(*spec, scratch)) for stem, *spec in graph_specs(captioner)]
+    builders.append(("decoder_model_merged", lambda scratch: decoder_graph.build(captioner.gpt2, OPSET)))
+    for stem, build in builders:
         path = os.path.join(out_dir, f"{stem}.onnx")
-        with tempfile.TemporaryDirectory(dir=out_dir) as tmp:
-            # torch may spill weights of a >2 GB model into one file per tensor next to its output:
-            # export into a scratch folder, then write the graph the way the bundle wants it.
-            tmp_path = os.path.join(tmp, "graph.onnx")
-            with torch.no_grad(), warnings.catch_warnings():
-                # torch 1.13 warns about every traced constant's missing shape inference: noise.
-                warnings.filterwarnings("ignore", message="The shape inference of prim::Constant")
-                torch.onnx.export(module, args, tmp_path, input_names=inputs, output_names=outputs,
-                                  dynamic_axes=axes, opset_version=OPSET, do_constant_folding=True,
-                                  **_TORCHSCRIPT_EXPORTER)
-            model = onnx.load(tmp_path)
-            model.doc_string = ""
+        with tempfile.TemporaryDirectory(dir=out_dir) as scratch:
+            model = build(scratch)
             data_file = None
             if _weights_bytes(model) > external_data_threshold:
                 data_file = f"{stem}.onnx.data"

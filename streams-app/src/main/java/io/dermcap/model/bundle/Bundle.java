@@ -166,13 +166,15 @@ public final class Bundle {
             }
             case DECODER -> {
                 put(in, "inputs_embeds", "float32", "batch", "sequence", d);
-                put(in, "attention_mask", "int64", "batch", "total_sequence");
                 put(in, "position_ids", "int64", "batch", "sequence");
+                put(in, "seqlens_k", "int32", "batch");
+                put(in, "total_sequence_length", "int32", 1);
                 put(out, "logits", "float32", "batch", 1, model.vocabSize());
                 for (int i = 0; i < model.numLayers(); i++) {
                     for (String kv : new String[] {"key", "value"}) {
-                        put(in, "past_key_values." + i + "." + kv, "float32", "batch", model.numHeads(), "past_sequence", model.headDim());
-                        put(out, "present." + i + "." + kv, "float32", "batch", model.numHeads(), "total_sequence", model.headDim());
+                        // past and present are one buffer: the attention writes new positions in place
+                        put(in, "past_key_values." + i + "." + kv, "float32", "batch", model.numHeads(), "max_sequence", model.headDim());
+                        put(out, "present." + i + "." + kv, "float32", "batch", model.numHeads(), "max_sequence", model.headDim());
                     }
                 }
             }

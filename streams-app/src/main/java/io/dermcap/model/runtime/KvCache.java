@@ -7,138 +7,160 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The decoder's past keys and values, owned here instead of by ONNX Runtime: two buffers per
- * cache tensor, one holding the past of the next call and one receiving its present, swapped after
- * every call so the present is fed back without a copy. A tensor {@code [rows, heads, length,
- * headDim]} sits contiguously from the start of its buffer, so a row is one block of
- * {@code heads × length × headDim} floats: rows are rearranged with block copies, in place.
+ * The decoder's keys and values, one buffer per cache tensor, owned here and handed to ONNX Runtime
+ * as both the past input and the present output, so the decoder's attention writes each new
+ * position in place ({@code GroupQueryAttention} with a shared buffer). A tensor is
+ * {@code [rows, heads, capacity, headDim]}: row {@code r} keeps its valid positions at
+ * {@code [0, length(r))} of every head (right-padded), the rest of its capacity is never read.
+ * Beams are rearranged by copying rows inside the same buffers, only their valid positions.
  * Buffers are kept between batches and grow when a batch needs more rows or positions.
  */
 final class KvCache {
 
     private final int tensors;
-    private final int rowFloatsPerPosition;
-    private ByteBuffer[] current;
-    private ByteBuffer[] spare;
+    private final int heads;
+    private final int headDim;
+    private ByteBuffer[] buffers;
     private ByteBuffer stash;
     private int rowCapacity;
-    private int lengthCapacity;
+    private int capacity;
 
-    /** Row count and sequence length of the tensors in {@link #current}. */
-    private int rows;
-    private int length;
+    /** Valid positions per row, for the rows in use. */
+    private int[] lengths = new int[0];
 
     KvCache(int tensors, int heads, int headDim) {
         this.tensors = tensors;
-        this.rowFloatsPerPosition = heads * headDim;
-        this.current = new ByteBuffer[tensors];
-        this.spare = new ByteBuffer[tensors];
+        this.heads = heads;
+        this.headDim = headDim;
+        this.buffers = new ByteBuffer[tensors];
     }
 
-    /** Makes room for {@code rows × length}; keeps the buffers when they are big enough. */
-    void reserve(int rows, int length) {
-        if (rows <= rowCapacity && length <= lengthCapacity) {
+    boolean fits(int rows, int positions) {
+        return rows <= rowCapacity && positions <= capacity;
+    }
+
+    /** Makes room for {@code rows × positions}; keeps the buffers when they are big enough. */
+    void reserve(int rows, int positions) {
+        if (fits(rows, positions)) {
             return;
         }
-        rowCapacity = Math.max(rows, rowCapacity);
-        lengthCapacity = Math.max(length, lengthCapacity);
-        long bytes = 4L * rowCapacity * lengthCapacity * rowFloatsPerPosition;
+        int newRows = Math.max(rows, rowCapacity);
+        int newCapacity = Math.max(positions, capacity);
+        long bytes = bytesPerTensor(newRows, newCapacity, heads, headDim);
         if (bytes > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("a cache tensor of " + rowCapacity + " rows × " + lengthCapacity
+            throw new IllegalArgumentException("a cache tensor of " + newRows + " rows × " + newCapacity
                     + " positions needs " + bytes + " bytes, over 2 GiB");
         }
         release();
+        rowCapacity = newRows;
+        capacity = newCapacity;
         for (int t = 0; t < tensors; t++) {
-            current[t] = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder());
-            spare[t] = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder());
+            buffers[t] = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder());
         }
-        stash = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder());
-        this.rows = 0;
-        this.length = 0;
+        stash = ByteBuffer.allocateDirect(4 * heads * capacity * headDim).order(ByteOrder.nativeOrder());
+        lengths = new int[0];
+    }
+
+    /** Bytes of one cache tensor of {@code rows × positions}: the deployment sizes direct memory by this. */
+    static long bytesPerTensor(int rows, int positions, int heads, int headDim) {
+        return 4L * rows * heads * positions * headDim;
     }
 
     /** Frees the buffers now (they are gigabytes for the full model). */
     void release() {
         for (int t = 0; t < tensors; t++) {
-            DirectMemory.free(current[t]);
-            DirectMemory.free(spare[t]);
-            current[t] = null;
-            spare[t] = null;
+            DirectMemory.free(buffers[t]);
+            buffers[t] = null;
         }
         DirectMemory.free(stash);
         stash = null;
+        rowCapacity = 0;
+        capacity = 0;
+        lengths = new int[0];
     }
 
     int rows() {
-        return rows;
+        return lengths.length;
     }
 
-    int length() {
-        return length;
+    /** The positions dimension of every tensor view ({@code max_sequence} in the graph). */
+    int capacity() {
+        return capacity;
     }
 
-    /** The past of tensor {@code t}: {@code rows × length} positions of the current buffer. */
-    FloatBuffer past(int t) {
-        return floats(current[t], (long) rows * length);
+    int length(int row) {
+        return lengths[row];
     }
 
-    /** Where tensor {@code t}'s present of {@code rows × (length + added)} goes. */
-    FloatBuffer present(int t, int presentRows, int presentLength) {
-        check(presentRows, presentLength);
-        return floats(spare[t], (long) presentRows * presentLength);
+    /** Starts rows anew with these valid lengths (after a prefill). */
+    void start(int[] rowLengths) {
+        check(rowLengths.length, rowLengths);
+        lengths = rowLengths.clone();
     }
 
-    /** After a run: the presents become the past. */
-    void advance(int newRows, int newLength) {
-        ByteBuffer[] t = current;
-        current = spare;
-        spare = t;
-        rows = newRows;
-        length = newLength;
+    /** Every row gained one position (after a decoding step). */
+    void grow() {
+        for (int r = 0; r < lengths.length; r++) {
+            lengths[r]++;
+        }
+        check(lengths.length, lengths);
+    }
+
+    /** Tensor {@code t} over its first {@code rows} rows, {@code [rows, heads, capacity, headDim]}. */
+    FloatBuffer view(int t, int rows) {
+        int floats = rows * heads * capacity * headDim;
+        return buffers[t].duplicate().order(ByteOrder.nativeOrder()).position(0).limit(4 * floats).slice()
+                .order(ByteOrder.nativeOrder()).asFloatBuffer();
     }
 
     /**
      * New row {@code i} = old row {@code source[i]}, in place, as a "parallel move": a row is
-     * overwritten only once no pending copy still reads it, so each moved row costs one block copy
-     * per tensor; only a cycle of rows (beams swapping places) goes through the stash. Rows that
-     * keep their place are not touched.
+     * overwritten only once no pending copy still reads it, so each moved row costs one copy of
+     * its valid positions per head and tensor; only a cycle of rows (beams swapping places) goes
+     * through the stash. Rows that keep their place are not touched.
      */
     void select(int[] source) {
         int n = source.length;
-        check(n, length);
-        for (int s : source) {
-            if (s < 0 || s >= rows) {
-                throw new IllegalArgumentException("row " + s + " does not exist (" + rows + " rows)");
+        int[] old = lengths;
+        int[] next = new int[n];
+        for (int i = 0; i < n; i++) {
+            if (source[i] < 0 || source[i] >= old.length) {
+                throw new IllegalArgumentException("row " + source[i] + " does not exist (" + old.length + " rows)");
             }
+            next[i] = old[source[i]];
         }
-        int block = 4 * length * rowFloatsPerPosition;
-        List<Copy> plan = plan(source, rows);
-        // tensor by tensor: the stash holds one tensor's rows at a time
+        check(n, next);
+        List<Copy> plan = plan(source, old.length);
+        int headStride = 4 * capacity * headDim;
+        int rowStride = heads * headStride;
         for (int t = 0; t < tensors; t++) {
-            ByteBuffer buf = current[t];
+            ByteBuffer buf = buffers[t];
             for (Copy c : plan) {
-                switch (c.kind()) {
-                    case ROW_TO_ROW -> buf.put(c.to() * block, buf, c.from() * block, block);
-                    case ROW_TO_STASH -> stash.put(c.to() * block, buf, c.from() * block, block);
-                    case STASH_TO_ROW -> buf.put(c.to() * block, stash, c.from() * block, block);
+                int bytes = 4 * old[c.from()] * headDim;
+                ByteBuffer from = c.kind() == Kind.STASH_TO_ROW ? stash : buf;
+                ByteBuffer to = c.kind() == Kind.ROW_TO_STASH ? stash : buf;
+                int fromBase = c.kind() == Kind.STASH_TO_ROW ? 0 : c.from() * rowStride;
+                int toBase = c.kind() == Kind.ROW_TO_STASH ? 0 : c.to() * rowStride;
+                for (int h = 0; h < heads; h++) {
+                    to.put(toBase + h * headStride, from, fromBase + h * headStride, bytes);
                 }
             }
         }
-        rows = n;
+        lengths = next;
     }
 
     enum Kind { ROW_TO_ROW, ROW_TO_STASH, STASH_TO_ROW }
 
-    /** One block copy; a stash slot has the number of the row stashed in it. */
+    /** One row copy; a stash copy names the stashed row as both ends (the stash holds one row). */
     record Copy(Kind kind, int from, int to) {
     }
 
-    /** The block copies, in order, that realise {@code source} in place (see {@link #select}). */
+    /** The row copies, in order, that realise {@code source} in place (see {@link #select}). */
     static List<Copy> plan(int[] source, int oldRows) {
         int n = source.length;
         int[] readers = new int[Math.max(n, oldRows)];
         boolean[] pending = new boolean[n];
-        boolean[] stashed = new boolean[Math.max(n, oldRows)];
+        int stashed = -1;
         int left = 0;
         for (int i = 0; i < n; i++) {
             if (source[i] != i) {
@@ -153,7 +175,7 @@ final class KvCache {
             for (int i = 0; i < n; i++) {
                 if (pending[i] && readers[i] == 0) {
                     int s = source[i];
-                    if (stashed[s]) {
+                    if (s == stashed) {
                         copies.add(new Copy(Kind.STASH_TO_ROW, s, i));
                     } else {
                         copies.add(new Copy(Kind.ROW_TO_ROW, s, i));
@@ -165,29 +187,29 @@ final class KvCache {
                 }
             }
             if (!progress) {
-                // every pending row is still read by another pending copy (a cycle): stash one
+                // every pending row is still read by another pending copy (a cycle): stash one.
+                // The stash holds one row: a row stashed earlier has no readers left by now, since
+                // its cycle has been broken and resolved in the rounds since.
                 int i = 0;
                 while (!pending[i]) {
                     i++;
                 }
                 copies.add(new Copy(Kind.ROW_TO_STASH, i, i));
-                stashed[i] = true;
+                stashed = i;
                 readers[i] = 0;
             }
         }
         return copies;
     }
 
-    private void check(int r, int len) {
-        if (r > rowCapacity || len > lengthCapacity) {
-            throw new IllegalStateException(r + " rows × " + len + " positions exceed the reserved "
-                    + rowCapacity + " × " + lengthCapacity);
+    private void check(int rows, int[] rowLengths) {
+        int longest = 0;
+        for (int l : rowLengths) {
+            longest = Math.max(longest, l);
         }
-    }
-
-    private FloatBuffer floats(ByteBuffer buffer, long positions) {
-        int n = (int) (positions * rowFloatsPerPosition);
-        return buffer.duplicate().order(ByteOrder.nativeOrder()).position(0).limit(4 * n).slice()
-                .order(ByteOrder.nativeOrder()).asFloatBuffer();
+        if (rows > rowCapacity || longest > capacity) {
+            throw new IllegalStateException(rows + " rows × " + longest + " positions exceed the reserved "
+                    + rowCapacity + " × " + capacity);
+        }
     }
 }

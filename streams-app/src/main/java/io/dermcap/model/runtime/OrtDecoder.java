@@ -12,8 +12,9 @@ import io.dermcap.model.generation.PrefillItem;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
 import java.nio.LongBuffer;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,14 +22,15 @@ import java.util.Map;
 /**
  * Drives {@code embed_tokens} and {@code decoder_model_merged} as a {@link DecoderSession}: the
  * key/value cache and the logits live in buffers of ours that ONNX Runtime writes into (pinned
- * outputs) and reads from, so nothing of the cache crosses into Java arrays. Left padding is
- * handled with the attention mask and Hugging Face's positions ({@code cumsum(mask) - 1}, 1 on
- * padding). Not thread-safe; the captioner serialises calls.
+ * outputs). Each cache buffer is bound as both the past input and the present output, so the
+ * decoder's attention writes the new positions in place and reads each row's valid positions
+ * only. Rows of different prompt lengths are right-padded: row {@code r}'s positions sit at
+ * {@code [0, length(r))} of its cache row, with Hugging Face's positions ({@code cumsum(mask) - 1}
+ * of a left-padded batch are the same numbers). Not thread-safe; the captioner serialises calls.
  */
 final class OrtDecoder implements DecoderSession {
 
     private final OnnxModels models;
-    private final int layers;
     private final int heads;
     private final int headDim;
     private final int hidden;
@@ -40,14 +42,14 @@ final class OrtDecoder implements DecoderSession {
     private final String[] presentNames;
     private FloatBuffer logits;
     private int logitsRows;
-
-    /** Per row: left padding, and the position of its next token. */
-    private int[] padding = new int[0];
-    private int[] nextPosition = new int[0];
+    /** The cache tensors over the first n rows ({@code [n]}), made once per row count and reservation. */
+    private CacheTensors[] bound = new CacheTensors[0];
 
     OrtDecoder(OnnxModels models, Manifest.Model model) {
         this.models = models;
-        this.layers = model.numLayers();
+        int layers = model.numLayers();
+        this.heads = model.numHeads();
+        this.headDim = model.headDim();
         this.hidden = model.hiddenSize();
         this.vocab = model.vocabSize();
         this.prefixTokens = model.prefixTokens();
@@ -61,27 +63,29 @@ final class OrtDecoder implements DecoderSession {
             presentNames[2 * i] = "present." + i + ".key";
             presentNames[2 * i + 1] = "present." + i + ".value";
         }
-        this.heads = model.numHeads();
-        this.headDim = model.headDim();
     }
 
     /** Makes room for up to {@code rows} rows of up to {@code length} positions. */
     void reserve(int rows, int length) throws ModelException {
         try {
-            cache.reserve(rows, length);
+            if (!cache.fits(rows, length)) {
+                unbind(); // the views of the buffers reserve() is about to replace
+                cache.reserve(rows, length);
+            }
             if (rows > logitsRows) {
                 logits = ByteBuffer.allocateDirect(4 * rows * vocab).order(ByteOrder.nativeOrder()).asFloatBuffer();
                 logitsRows = rows;
             }
         } catch (OutOfMemoryError e) {
-            cache.release();
-            long bytes = 2L * 2 * layers * rows * length * hidden * 4;
+            release();
+            long bytes = pastNames.length * KvCache.bytesPerTensor(rows, length, heads, headDim);
             throw new ModelException(String.format("the key/value cache for %d rows × %d positions needs %.2f GB of direct memory: "
                     + "lower the batch size or beams, or raise -XX:MaxDirectMemorySize (%s)", rows, length, bytes / 1e9, e.getMessage()), e);
         }
     }
 
     void release() {
+        unbind();
         cache.release();
     }
 
@@ -102,33 +106,29 @@ final class OrtDecoder implements DecoderSession {
         }
         int length = prefixTokens + longestPrompt;
         FloatBuffer embeds = direct(n * length * hidden);
-        LongBuffer mask = directLong(n * length);
         LongBuffer positions = directLong(n * length);
-        padding = new int[n];
-        nextPosition = new int[n];
+        int[] lengths = new int[n];
         try (Embedded prompts = embed(items, longestPrompt)) {
             for (int r = 0; r < n; r++) {
                 PrefillItem item = items.get(r);
-                int pad = longestPrompt - item.promptIds().length;
-                padding[r] = pad;
-                nextPosition[r] = length - pad;
+                lengths[r] = prefixTokens + item.promptIds().length;
                 int base = r * length * hidden;
-                embeds.put(base + pad * hidden, item.prefixEmbeds());
+                embeds.put(base, item.prefixEmbeds());
                 if (prompts != null) {
-                    // the prompt embeddings are left-padded to the longest prompt too: copy the real ones
-                    FloatBuffer src = prompts.values;
-                    int from = (r * longestPrompt + pad) * hidden;
                     int count = item.promptIds().length * hidden;
-                    embeds.put(base + (pad + prefixTokens) * hidden, src.slice(from, count), 0, count);
+                    embeds.put(base + prefixTokens * hidden, prompts.values.slice(r * longestPrompt * hidden, count), 0, count);
                 }
                 for (int p = 0; p < length; p++) {
-                    mask.put(r * length + p, p < pad ? 0 : 1);
-                    positions.put(r * length + p, p < pad ? 1 : p - pad);
+                    positions.put(r * length + p, p); // a padding position's query is never read
                 }
             }
         }
-        cache.advance(n, 0);
-        return run(n, length, embeds, mask, positions, new long[] {n, length, hidden}, length);
+        cache.start(lengths);
+        try (OnnxTensor embedTensor = OnnxTensor.createTensor(models.env, embeds, new long[] {n, length, hidden})) {
+            return run(n, embedTensor, positions, length, length);
+        } catch (OrtException e) {
+            throw new ModelException("decoder_model_merged prefill of " + n + " rows × " + length + " positions: " + e.getMessage(), e);
+        }
     }
 
     @Override
@@ -137,18 +137,9 @@ final class OrtDecoder implements DecoderSession {
         for (int i = 0; identity && i < rows.length; i++) {
             identity = rows[i] == i;
         }
-        if (identity) {
-            return;
+        if (!identity) {
+            cache.select(rows);
         }
-        cache.select(rows);
-        int[] pad = new int[rows.length];
-        int[] next = new int[rows.length];
-        for (int i = 0; i < rows.length; i++) {
-            pad[i] = padding[rows[i]];
-            next[i] = nextPosition[rows[i]];
-        }
-        padding = pad;
-        nextPosition = next;
     }
 
     @Override
@@ -157,54 +148,86 @@ final class OrtDecoder implements DecoderSession {
         if (n != cache.rows()) {
             throw new IllegalArgumentException(n + " tokens for " + cache.rows() + " cache rows");
         }
-        int total = cache.length() + 1;
         LongBuffer ids = directLong(n);
-        LongBuffer mask = directLong(n * total);
         LongBuffer positions = directLong(n);
+        int total = 0;
         for (int r = 0; r < n; r++) {
             ids.put(r, tokens[r]);
-            positions.put(r, nextPosition[r]++);
-            for (int p = 0; p < total; p++) {
-                mask.put(r * total + p, p < padding[r] ? 0 : 1);
-            }
+            positions.put(r, cache.length(r));
+            total = Math.max(total, cache.length(r) + 1);
         }
+        cache.grow();
         try (OnnxTensor idTensor = OnnxTensor.createTensor(models.env, ids, new long[] {n, 1});
              OrtSession.Result embedded = models.embed.run(Map.of("input_ids", idTensor))) {
-            OnnxTensor embeds = (OnnxTensor) embedded.get(0);
-            return run(n, total, embeds, mask, positions, null, 1);
+            return run(n, (OnnxTensor) embedded.get(0), positions, 1, total);
         } catch (OrtException e) {
-            throw new ModelException("embed_tokens failed on " + n + " rows: " + e.getMessage(), e);
+            throw new ModelException("embed_tokens/decoder_model_merged step of " + n + " rows at " + total + " positions: "
+                    + e.getMessage(), e);
         }
     }
 
-    /** One decoder call; {@code embeds} is a buffer (with its shape) or an ORT tensor. */
-    private FloatBuffer run(int n, int total, Object embeds, LongBuffer mask, LongBuffer positions, long[] embedShape, int added)
-            throws ModelException {
-        int past = cache.length();
-        List<OnnxTensor> owned = new ArrayList<>();
-        try {
-            Map<String, OnnxTensor> inputs = new HashMap<>();
-            inputs.put("inputs_embeds", embeds instanceof OnnxTensor t ? t : own(owned, OnnxTensor.createTensor(models.env, (FloatBuffer) embeds, embedShape)));
-            inputs.put("attention_mask", own(owned, OnnxTensor.createTensor(models.env, mask, new long[] {n, total})));
-            inputs.put("position_ids", own(owned, OnnxTensor.createTensor(models.env, positions, new long[] {n, added})));
-            Map<String, OnnxValue> outputs = new HashMap<>();
-            for (int t = 0; t < pastNames.length; t++) {
-                inputs.put(pastNames[t], own(owned, OnnxTensor.createTensor(models.env, cache.past(t), new long[] {n, heads, past, headDim})));
-                outputs.put(presentNames[t], own(owned, OnnxTensor.createTensor(models.env, cache.present(t, n, total), new long[] {n, heads, total, headDim})));
-            }
-            FloatBuffer out = logits.duplicate().position(0).limit(n * vocab).slice();
-            outputs.put("logits", own(owned, OnnxTensor.createTensor(models.env, out, new long[] {n, 1, vocab})));
+    /**
+     * One decoder call of {@code added} positions per row, after which row {@code r} holds
+     * {@code cache.length(r)} valid positions and the longest {@code total}.
+     */
+    private FloatBuffer run(int n, OnnxTensor embeds, LongBuffer positions, int added, int total) throws OrtException {
+        IntBuffer seqlens = directInt(n);
+        for (int r = 0; r < n; r++) {
+            seqlens.put(r, cache.length(r) - 1);
+        }
+        CacheTensors tensors = bind(n);
+        try (OnnxTensor positionTensor = OnnxTensor.createTensor(models.env, positions, new long[] {n, added});
+             OnnxTensor seqlensTensor = OnnxTensor.createTensor(models.env, seqlens, new long[] {n});
+             OnnxTensor totalTensor = OnnxTensor.createTensor(models.env, IntBuffer.wrap(new int[] {total}), new long[] {1});
+             OnnxTensor logitsTensor = OnnxTensor.createTensor(models.env, logits.duplicate().position(0).limit(n * vocab).slice(),
+                     new long[] {n, 1, vocab})) {
+            Map<String, OnnxTensor> inputs = new HashMap<>(tensors.past);
+            inputs.put("inputs_embeds", embeds);
+            inputs.put("position_ids", positionTensor);
+            inputs.put("seqlens_k", seqlensTensor);
+            inputs.put("total_sequence_length", totalTensor);
+            Map<String, OnnxValue> outputs = new HashMap<>(tensors.present);
+            outputs.put("logits", logitsTensor);
             models.decoder.run(inputs, outputs).close();
-            cache.advance(n, total);
-            return out;
-        } catch (OrtException e) {
-            throw new ModelException("decoder_model_merged failed on " + n + " rows × " + total + " positions: " + e.getMessage(), e);
-        } finally {
-            owned.forEach(OnnxTensor::close);
+            return logits.duplicate().position(0).limit(n * vocab).slice();
         }
     }
 
-    /** The prompts' embeddings, left-padded to the longest prompt; null when every prompt is empty. */
+    /** Past and present tensors of the first {@code n} rows: two ORT views of the same buffers. */
+    private record CacheTensors(Map<String, OnnxTensor> past, Map<String, OnnxValue> present) {
+        void close() {
+            past.values().forEach(OnnxTensor::close);
+            present.values().forEach(OnnxValue::close);
+        }
+    }
+
+    private CacheTensors bind(int n) throws OrtException {
+        if (bound.length <= n) {
+            bound = Arrays.copyOf(bound, n + 1);
+        }
+        if (bound[n] == null) {
+            Map<String, OnnxTensor> past = new HashMap<>();
+            Map<String, OnnxValue> present = new HashMap<>();
+            long[] shape = {n, heads, cache.capacity(), headDim};
+            for (int t = 0; t < pastNames.length; t++) {
+                past.put(pastNames[t], OnnxTensor.createTensor(models.env, cache.view(t, n), shape));
+                present.put(presentNames[t], OnnxTensor.createTensor(models.env, cache.view(t, n), shape));
+            }
+            bound[n] = new CacheTensors(past, present);
+        }
+        return bound[n];
+    }
+
+    private void unbind() {
+        for (CacheTensors t : bound) {
+            if (t != null) {
+                t.close();
+            }
+        }
+        bound = new CacheTensors[0];
+    }
+
+    /** The prompts' embeddings, right-padded to the longest prompt; null when every prompt is empty. */
     private Embedded embed(List<PrefillItem> items, int longest) throws ModelException {
         if (longest == 0) {
             return null;
@@ -213,9 +236,8 @@ final class OrtDecoder implements DecoderSession {
         LongBuffer ids = directLong(n * longest);
         for (int r = 0; r < n; r++) {
             int[] prompt = items.get(r).promptIds();
-            int pad = longest - prompt.length;
             for (int p = 0; p < longest; p++) {
-                ids.put(r * longest + p, p < pad ? padToken : prompt[p - pad]);
+                ids.put(r * longest + p, p < prompt.length ? prompt[p] : padToken);
             }
         }
         try (OnnxTensor idTensor = OnnxTensor.createTensor(models.env, ids, new long[] {n, longest})) {
@@ -233,13 +255,12 @@ final class OrtDecoder implements DecoderSession {
         }
     }
 
-    private static OnnxTensor own(List<OnnxTensor> owned, OnnxTensor t) {
-        owned.add(t);
-        return t;
-    }
-
     private static FloatBuffer direct(int floats) {
         return ByteBuffer.allocateDirect(4 * floats).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    }
+
+    private static IntBuffer directInt(int ints) {
+        return ByteBuffer.allocateDirect(4 * ints).order(ByteOrder.nativeOrder()).asIntBuffer();
     }
 
     private static LongBuffer directLong(int longs) {

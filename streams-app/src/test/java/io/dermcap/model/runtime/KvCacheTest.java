@@ -13,37 +13,47 @@ class KvCacheTest {
     private static final int TENSORS = 3;
     private static final int HEADS = 2;
     private static final int HEAD_DIM = 3;
+    private static final int CAPACITY = 9;
 
     @Test
-    void selectEqualsANaiveGatherForAnyMapping() {
+    void selectEqualsANaiveGatherOfValidPositionsForAnyMapping() {
         Random random = new Random(5);
         KvCache cache = new KvCache(TENSORS, HEADS, HEAD_DIM);
-        cache.reserve(12, 9);
+        cache.reserve(12, CAPACITY);
         int cycles = 0;
         for (int trial = 0; trial < 300; trial++) {
             int rows = 1 + random.nextInt(8);
-            int length = 1 + random.nextInt(8);
-            float[][] before = fill(cache, rows, length, random);
+            int[] lengths = new int[rows];
+            for (int r = 0; r < rows; r++) {
+                lengths[r] = 1 + random.nextInt(CAPACITY);
+            }
+            float[][] before = fill(cache, lengths, random);
             int n = 1 + random.nextInt(12);
             int[] source = new int[n];
             for (int i = 0; i < n; i++) {
                 // mostly near the diagonal, like beams: keep, shift, swap, repeat, drop
                 source[i] = random.nextInt(3) == 0 ? random.nextInt(rows) : Math.min(rows - 1, Math.max(0, i + random.nextInt(3) - 1));
             }
-            if (rows >= 2 && n >= 2 && random.nextBoolean()) {
-                source[0] = 1; // a swap: a cycle
+            if (rows >= 4 && n >= 4 && random.nextBoolean()) {
+                source[0] = 1; // two swaps: two cycles, one stash
                 source[1] = 0;
+                source[2] = 3;
+                source[3] = 2;
             }
             cycles += KvCache.plan(source, rows).stream().anyMatch(c -> c.kind() == KvCache.Kind.ROW_TO_STASH) ? 1 : 0;
             cache.select(source);
             assertThat(cache.rows()).isEqualTo(n);
-            int block = length * HEADS * HEAD_DIM;
+            for (int i = 0; i < n; i++) {
+                assertThat(cache.length(i)).isEqualTo(lengths[source[i]]);
+            }
             for (int t = 0; t < TENSORS; t++) {
-                FloatBuffer past = cache.past(t);
+                FloatBuffer view = cache.view(t, n);
                 for (int i = 0; i < n; i++) {
-                    for (int k = 0; k < block; k++) {
-                        assertThat(past.get(i * block + k)).as("trial %d tensor %d row %d", trial, t, i)
-                                .isEqualTo(before[t][source[i] * block + k]);
+                    for (int h = 0; h < HEADS; h++) {
+                        for (int k = 0; k < lengths[source[i]] * HEAD_DIM; k++) {
+                            assertThat(view.get(at(i, h) + k)).as("trial %d tensor %d row %d head %d", trial, t, i, h)
+                                    .isEqualTo(before[t][at(source[i], h) + k]);
+                        }
                     }
                 }
             }
@@ -63,25 +73,49 @@ class KvCacheTest {
     }
 
     @Test
-    void refusesRowsItDoesNotHaveAndSizesOverTheReservation() {
+    void refusesRowsItDoesNotHaveAndLengthsOverTheReservation() {
         KvCache cache = new KvCache(TENSORS, HEADS, HEAD_DIM);
-        cache.reserve(2, 4);
-        fill(cache, 2, 3, new Random(1));
+        cache.reserve(2, CAPACITY);
+        fill(cache, new int[] {CAPACITY - 1, CAPACITY}, new Random(1));
         assertThatThrownBy(() -> cache.select(new int[] {2})).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("row 2 does not exist");
-        assertThatThrownBy(() -> cache.present(0, 3, 4)).isInstanceOf(IllegalStateException.class).hasMessageContaining("exceed the reserved");
+        assertThatThrownBy(cache::grow).isInstanceOf(IllegalStateException.class).hasMessageContaining("exceed the reserved");
+        assertThatThrownBy(() -> cache.start(new int[] {1, 1, 1})).isInstanceOf(IllegalStateException.class).hasMessageContaining("exceed the reserved");
     }
 
-    /** Writes random presents of rows × length and makes them the past; returns what was written. */
-    private static float[][] fill(KvCache cache, int rows, int length, Random random) {
-        float[][] data = new float[TENSORS][rows * length * HEADS * HEAD_DIM];
+    @Test
+    void aLargerReservationReplacesTheBuffersAndASmallerOneKeepsThem() {
+        KvCache cache = new KvCache(TENSORS, HEADS, HEAD_DIM);
+        cache.reserve(2, 4);
+        FloatBuffer first = cache.view(0, 2);
+        cache.reserve(1, 3);
+        assertThat(cache.capacity()).isEqualTo(4);
+        assertThat(cache.view(0, 2).capacity()).isEqualTo(first.capacity());
+        cache.reserve(3, 5);
+        assertThat(cache.capacity()).isEqualTo(5);
+        assertThat(cache.view(0, 3).capacity()).isEqualTo(3 * HEADS * 5 * HEAD_DIM);
+    }
+
+    /** Offset of row r, head h in a [rows, heads, CAPACITY, headDim] tensor. */
+    private static int at(int row, int head) {
+        return (row * HEADS + head) * CAPACITY * HEAD_DIM;
+    }
+
+    /** Writes random values into every row's valid positions, the rest NaN; returns the tensors as written. */
+    private static float[][] fill(KvCache cache, int[] lengths, Random random) {
+        int rows = lengths.length;
+        float[][] data = new float[TENSORS][rows * HEADS * CAPACITY * HEAD_DIM];
+        cache.start(lengths);
         for (int t = 0; t < TENSORS; t++) {
-            FloatBuffer present = cache.present(t, rows, length);
-            for (int i = 0; i < data[t].length; i++) {
-                data[t][i] = random.nextFloat();
-                present.put(i, data[t][i]);
+            FloatBuffer view = cache.view(t, rows);
+            for (int r = 0; r < rows; r++) {
+                for (int h = 0; h < HEADS; h++) {
+                    for (int k = 0; k < CAPACITY * HEAD_DIM; k++) {
+                        data[t][at(r, h) + k] = k < lengths[r] * HEAD_DIM ? random.nextFloat() : Float.NaN;
+                        view.put(at(r, h) + k, data[t][at(r, h) + k]);
+                    }
+                }
             }
         }
-        cache.advance(rows, length);
         return data;
     }
 }

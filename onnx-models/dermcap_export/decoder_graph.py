@@ -1,0 +1,103 @@
+"""The decoder graph, written node by node: GPT-2 whose attention writes each call's keys and values
+into a cache the caller preallocates, in place (ONNX Runtime's com.microsoft.GroupQueryAttention
+with kv_num_heads = num_heads, no rotary: GPT-2's learned positions are added before the blocks).
+
+Contract (BUNDLE.md, "decoder_model_merged.onnx"):
+
+    inputs_embeds          float32 [batch, sequence, D]
+    position_ids           int64   [batch, sequence]
+    seqlens_k              int32   [batch]        valid positions of each row after this call, minus 1
+    total_sequence_length  int32   [1]            the longest row's valid positions after this call
+    past_key_values.{i}.*  float32 [batch, H, max_sequence, hd]
+    → logits               float32 [batch, 1, V]  at each row's last valid position
+    → present.{i}.*        float32 [batch, H, max_sequence, hd]
+
+A row's positions sit from 0 of its cache row (right padding), so left padding never enters the
+cache. When past and present are the same buffer, the kernel writes positions
+[seqlens_k + 1 - sequence, seqlens_k] of each row and reads [0, seqlens_k]: nothing else moves.
+A prefill call is one whose sequence equals total_sequence_length (a row shorter than that is
+right-padded in inputs_embeds; its padding queries are computed and never read).
+"""
+
+import math
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from .model import LAYER_NORM_EPS
+
+MS_DOMAIN = "com.microsoft"
+
+
+def cache_names(layers, kind):
+    prefix = "past_key_values" if kind == "past" else "present"
+    return [f"{prefix}.{i}.{part}" for i in range(layers) for part in ("key", "value")]
+
+
+def build(gpt2, opset) -> onnx.ModelProto:
+    """gpt2: the torch GPT2LMHead whose weights the graph carries."""
+    cfg = gpt2.cfg
+    D, H, hd, V = cfg.hidden_size, cfg.heads, cfg.head_dim, cfg.vocab_size
+    weights = {k: v.detach().numpy().astype(np.float32) for k, v in gpt2.state_dict().items()}
+    initializers = []
+    nodes = []
+
+    def weight(name, array=None):
+        initializers.append(numpy_helper.from_array(weights[name] if array is None else array, name))
+        return name
+
+    def const(name, array):
+        initializers.append(numpy_helper.from_array(np.asarray(array), name))
+        return name
+
+    def node(op, inputs, outputs, domain="", **attrs):
+        nodes.append(helper.make_node(op, inputs, outputs, name=f"{op}_{len(nodes)}", domain=domain, **attrs))
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    def layer_norm(x, prefix, out):
+        return node("LayerNormalization", [x, weight(f"{prefix}.weight"), weight(f"{prefix}.bias")], [out],
+                    axis=-1, epsilon=LAYER_NORM_EPS)
+
+    def linear(x, prefix, out):
+        y = node("MatMul", [x, weight(f"{prefix}.weight")], [f"{out}.matmul"])
+        return node("Add", [y, weight(f"{prefix}.bias")], [out])
+
+    t = "transformer"
+    wpe = node("Gather", [weight(f"{t}.wpe.weight"), "position_ids"], ["positions"], axis=0)
+    x = node("Add", ["inputs_embeds", wpe], ["h.in"])
+    past, present = cache_names(cfg.layers, "past"), cache_names(cfg.layers, "present")
+    for i in range(cfg.layers):
+        p = f"{t}.h.{i}"
+        qkv = linear(layer_norm(x, f"{p}.ln_1", f"h.{i}.ln_1"), f"{p}.attn.c_attn", f"h.{i}.qkv")
+        attn = node("GroupQueryAttention",
+                    [qkv, "", "", past[2 * i], past[2 * i + 1], "seqlens_k", "total_sequence_length"],
+                    [f"h.{i}.attn", present[2 * i], present[2 * i + 1]], domain=MS_DOMAIN,
+                    num_heads=H, kv_num_heads=H, scale=1.0 / math.sqrt(hd))[0]
+        x = node("Add", [x, linear(attn, f"{p}.attn.c_proj", f"h.{i}.attn_out")], [f"h.{i}.mid"])
+        fc = node("MatMul", [layer_norm(x, f"{p}.ln_2", f"h.{i}.ln_2"), weight(f"{p}.mlp.c_fc.weight")], [f"h.{i}.fc"])
+        act = node("FastGelu", [fc, weight(f"{p}.mlp.c_fc.bias")], [f"h.{i}.gelu"], domain=MS_DOMAIN)
+        x = node("Add", [x, linear(act, f"{p}.mlp.c_proj", f"h.{i}.mlp_out")], [f"h.{i + 1}.in"])
+
+    # each row's last valid position: min(seqlens_k, sequence - 1) (a decoding step has sequence 1)
+    seq = node("Gather", [node("Shape", [x], ["h.shape"]), const("dim_sequence", np.array(1, np.int64))], ["sequence"])
+    last_query = node("Sub", [seq, const("one", np.array(1, np.int64))], ["last_query"])
+    row_last = node("Min", [node("Cast", ["seqlens_k"], ["seqlens_k.i64"], to=TensorProto.INT64), last_query], ["row_last"])
+    index = node("Expand", [node("Reshape", [row_last, const("shape_b11", np.array([-1, 1, 1], np.int64))], ["row_last.b11"]),
+                            const("shape_11d", np.array([1, 1, D], np.int64))], ["row_last.b1d"])
+    last = node("GatherElements", [x, index], ["h.last"], axis=1)
+    normed = layer_norm(last, f"{t}.ln_f", "ln_f")
+    # tied LM head: wte stored transposed once more, as the traced graph did, for a plain MatMul
+    node("MatMul", [normed, weight("lm_head.weight", np.ascontiguousarray(weights[f"{t}.wte.weight"].T))], ["logits"])
+
+    cache = ["batch", H, "max_sequence", hd]
+    inputs = [helper.make_tensor_value_info("inputs_embeds", TensorProto.FLOAT, ["batch", "sequence", D]),
+              helper.make_tensor_value_info("position_ids", TensorProto.INT64, ["batch", "sequence"]),
+              helper.make_tensor_value_info("seqlens_k", TensorProto.INT32, ["batch"]),
+              helper.make_tensor_value_info("total_sequence_length", TensorProto.INT32, [1])]
+    inputs += [helper.make_tensor_value_info(n, TensorProto.FLOAT, cache) for n in past]
+    outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 1, V])]
+    outputs += [helper.make_tensor_value_info(n, TensorProto.FLOAT, cache) for n in present]
+    graph = helper.make_graph(nodes, "decoder_model_merged", inputs, outputs, initializers)
+    return helper.make_model(graph, producer_name="dermcap-export",
+                             opset_imports=[helper.make_opsetid("", opset), helper.make_opsetid(MS_DOMAIN, 1)])
