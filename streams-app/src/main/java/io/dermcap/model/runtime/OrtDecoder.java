@@ -89,6 +89,11 @@ final class OrtDecoder implements DecoderSession {
         cache.release();
     }
 
+    /** The cache ONNX Runtime writes into (tests check what a call touched). */
+    KvCache cache() {
+        return cache;
+    }
+
     @Override
     public int vocabSize() {
         return vocab;
