@@ -10,6 +10,7 @@ import io.dermcap.model.GenerationSettings;
 import io.dermcap.model.InvalidSettingsException;
 import io.dermcap.model.ModelException;
 import io.dermcap.model.bundle.BundleException;
+import io.dermcap.model.runtime.DecoderProfile;
 import io.dermcap.model.runtime.OnnxCaptioner;
 import io.dermcap.pipeline.Outcome;
 import io.dermcap.storage.StorageFetcher;
@@ -65,6 +66,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--onnx-models", defaultValue = "onnx-models", description = "the exporter's folder, for the reference (default ${DEFAULT-VALUE})")
     Path onnxModels;
 
+    @Option(names = "--profile", description = "profile the decoder with ONNX Runtime and print each decoding step's time "
+            + "by attention, GEMM and other operators (adds a little time per operator to every measurement)")
+    boolean profile;
+
     @Parameters(arity = "1..*", paramLabel = "INPUT",
             description = "images or folders (or objects, as for caption); cycled to fill the batches")
     List<String> paths;
@@ -94,21 +99,29 @@ final class BenchCommand implements Callable<Integer> {
             if (expanded.inputs().isEmpty() || !expanded.problems().isEmpty()) {
                 return 2;
             }
-            OnnxCaptioner captioner;
+            Path profileDir = profile ? Files.createTempDirectory("dermcap-profile") : null;
             try {
-                captioner = OnnxCaptioner.load(config.bundleDir(), config.engine());
-            } catch (BundleException e) {
-                err.println("dermcap bench: bundle " + config.bundleDir() + " refused (" + e.reason() + "): " + e.getMessage());
-                return 2;
-            }
-            try (captioner) {
-                return bench(out, err, config, fetcher, captioner, expanded.inputs());
+                OnnxCaptioner captioner;
+                try {
+                    captioner = OnnxCaptioner.load(config.bundleDir(), config.engine(),
+                            profile ? profileDir.resolve("decoder") : null);
+                } catch (BundleException e) {
+                    err.println("dermcap bench: bundle " + config.bundleDir() + " refused (" + e.reason() + "): " + e.getMessage());
+                    return 2;
+                }
+                try (captioner) {
+                    return bench(out, err, config, fetcher, captioner, expanded.inputs());
+                }
+            } finally {
+                if (profileDir != null) {
+                    deleteTree(profileDir);
+                }
             }
         }
     }
 
     private int bench(PrintWriter out, PrintWriter err, OfflineConfig config, StorageFetcher fetcher, OnnxCaptioner captioner,
-                      List<Inputs.Input> inputs) throws IOException, InterruptedException {
+                      List<Inputs.Input> inputs) throws IOException, InterruptedException, ModelException {
         GenerationSettings settings;
         try {
             settings = captioner.settingsFor(generation.overrides());
@@ -135,10 +148,50 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         printTable(out, rows, bundleBytes);
+        printStepBreakdown(out, rows);
+        if (profile) {
+            printProfile(out, captioner.endDecoderProfile());
+        }
         if (referenceImages > 0) {
             compareWithReference(out, err, config, fetcher, captioner, settings, inputs);
         }
         return 0;
+    }
+
+    /** Per decoding step: the decoder call, the cache reordering between calls, the Java search. */
+    private static void printStepBreakdown(PrintWriter out, List<Row> rows) {
+        out.println();
+        out.println("| batch | ms/step | decoder call | reorder (cache rows) | search (Java) |");
+        out.println("|---:|---:|---:|---:|---:|");
+        for (Row r : rows) {
+            double reorder = r.selectMs() / r.steps();
+            double search = r.searchMs() / r.steps();
+            out.printf("| %d | %.1f | %.1f | %.2f | %.2f |%n", r.batch(), r.stepMs() + reorder + search, r.stepMs(), reorder, search);
+        }
+        out.println("(per decoding step, averaged over the timed batches)");
+    }
+
+    /** The decoder calls of the whole run, by rows, split into operators from ONNX Runtime's profile. */
+    private static void printProfile(PrintWriter out, Path file) throws IOException {
+        out.println();
+        out.println("| rows | decoding calls | ms/call | attention | GEMM | other operators | between operators |");
+        out.println("|---:|---:|---:|---:|---:|---:|---:|");
+        for (DecoderProfile.Rows r : DecoderProfile.steps(file)) {
+            double n = r.calls();
+            out.printf("| %d | %d | %.1f | %.1f | %.1f | %.1f | %.1f |%n", r.rows(), r.calls(), r.runMs() / n, r.attentionMs() / n,
+                    r.gemmMs() / n, r.otherMs() / n, (r.runMs() - r.attentionMs() - r.gemmMs() - r.otherMs()) / n);
+        }
+        out.println("(ONNX Runtime's profile of every decoding call of the run, warm-up batches included; attention = "
+                + "GroupQueryAttention, GEMM = MatMul, other = layer norms, GELU, adds, gathers)");
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (var files = Files.list(dir)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                Files.delete(f);
+            }
+        }
+        Files.delete(dir);
     }
 
     /**

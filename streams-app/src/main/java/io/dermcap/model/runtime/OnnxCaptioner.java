@@ -85,17 +85,37 @@ public final class OnnxCaptioner implements Captioner {
 
     /** Verifies the bundle in {@code dir} (hashes, signatures) and opens its sessions. */
     public static OnnxCaptioner load(Path dir, EngineOptions options) throws BundleException {
+        return load(dir, options, null);
+    }
+
+    /**
+     * As {@link #load(Path, EngineOptions)}, with ONNX Runtime's per-node profiling of the decoder
+     * written to a file named from {@code decoderProfile} (a prefix; null: none), read with
+     * {@link #endDecoderProfile}. Profiling costs a little time per node: for measurements only.
+     */
+    public static OnnxCaptioner load(Path dir, EngineOptions options, Path decoderProfile) throws BundleException {
         long t0 = System.nanoTime();
         Bundle bundle = Bundle.load(dir);
         long t1 = System.nanoTime();
         EngineThread engine = new EngineThread();
         try {
-            OnnxModels models = engine.call(BundleException.class, () -> OnnxModels.open(bundle, options));
+            OnnxModels models = engine.call(BundleException.class, () -> OnnxModels.open(bundle, options, decoderProfile));
             return new OnnxCaptioner(bundle, models, engine, new LoadTimings(t1 - t0, System.nanoTime() - t1), options.threads());
         } catch (BundleException | RuntimeException | Error e) {
             engine.close();
             throw e;
         }
+    }
+
+    /** Ends the decoder's profiling started by {@link #load(Path, EngineOptions, Path)}: the profile file. */
+    public Path endDecoderProfile() throws ModelException {
+        return onEngine(() -> {
+            try {
+                return models.endDecoderProfile();
+            } catch (OrtException e) {
+                throw new ModelException("ending the decoder profile failed: " + e.getMessage(), e);
+            }
+        });
     }
 
     public Bundle bundle() {

@@ -14,6 +14,7 @@ import io.dermcap.model.bundle.BundleException;
 import io.dermcap.model.bundle.BundleException.Reason;
 import io.dermcap.model.bundle.Manifest.TensorSpec;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,14 +46,14 @@ final class OnnxModels implements AutoCloseable {
      * Creates the sessions, the decoder (the largest graph) on a second thread while this one
      * creates the other two, and checks each against its manifest signature.
      */
-    static OnnxModels open(Bundle bundle, EngineOptions options) throws BundleException {
+    static OnnxModels open(Bundle bundle, EngineOptions options, Path decoderProfile) throws BundleException {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
-        FutureTask<OrtSession> decoderTask = new FutureTask<>(() -> session(env, bundle, Bundle.DECODER, options));
+        FutureTask<OrtSession> decoderTask = new FutureTask<>(() -> session(env, bundle, Bundle.DECODER, options, decoderProfile));
         new Thread(null, decoderTask, "dermcap-load-decoder", EngineThread.STACK_BYTES).start();
         List<OrtSession> opened = new ArrayList<>();
         try {
-            opened.add(session(env, bundle, Bundle.VISION_ENCODER, options));
-            opened.add(session(env, bundle, Bundle.EMBED_TOKENS, options));
+            opened.add(session(env, bundle, Bundle.VISION_ENCODER, options, null));
+            opened.add(session(env, bundle, Bundle.EMBED_TOKENS, options, null));
             opened.add(await(decoderTask));
             String provider = options.executionProvider() == EngineOptions.ExecutionProvider.CUDA
                     ? "CUDA:" + options.cudaDeviceId() : "CPU";
@@ -70,9 +71,14 @@ final class OnnxModels implements AutoCloseable {
         }
     }
 
-    private static OrtSession session(OrtEnvironment env, Bundle bundle, String graph, EngineOptions options) throws BundleException {
+    /** @param profile where ONNX Runtime writes this session's per-node profile (a file name prefix), or null */
+    private static OrtSession session(OrtEnvironment env, Bundle bundle, String graph, EngineOptions options, Path profile)
+            throws BundleException {
         OrtSession session = null;
         try (SessionOptions so = sessionOptions(options)) {
+            if (profile != null) {
+                so.enableProfiling(profile.toString());
+            }
             session = env.createSession(bundle.file(graph).toString(), so);
             List<String> problems = Bundle.signatureProblems(graph, reported(session),
                     Bundle.Signature.of(bundle.manifest().graphs().get(graph)), "has");
@@ -145,6 +151,11 @@ final class OnnxModels implements AutoCloseable {
             so.close();
             throw e;
         }
+    }
+
+    /** Stops the decoder's profiling (if {@code open} enabled it) and returns the profile file. */
+    Path endDecoderProfile() throws OrtException {
+        return Path.of(decoder.endProfiling());
     }
 
     /** What the runtime reports for a session, in the manifest's terms. */
