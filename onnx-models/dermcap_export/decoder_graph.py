@@ -39,7 +39,7 @@ def build(gpt2, opset) -> onnx.ModelProto:
     """gpt2: the torch GPT2LMHead whose weights the graph carries."""
     cfg = gpt2.cfg
     D, H, hd, V = cfg.hidden_size, cfg.heads, cfg.head_dim, cfg.vocab_size
-    weights = {k: v.detach().numpy().astype(np.float32) for k, v in gpt2.state_dict().items()}
+    weights = {k: np.asarray(v.detach().numpy(), dtype=np.float32) for k, v in gpt2.state_dict().items()}  # views, no copies
     initializers = []
     nodes = []
 

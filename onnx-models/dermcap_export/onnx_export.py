@@ -129,6 +129,7 @@ def export_graphs(captioner: Captioner, out_dir: str, external_data_threshold=PR
                                 location=data_file, size_threshold=1024)
             else:
                 onnx.save_model(model, path)
+            del model  # the checker loads the file again: not two copies of a 1.4 GB graph at once
         onnx.checker.check_model(path)  # the path form also checks external data files
         actual = io_signature(onnx.load(path, load_external_data=False))
         if [list(a) for a in actual] != [list(e) for e in expected[stem]]:

@@ -25,9 +25,19 @@ class OnnxLM:
         return [torch.zeros(batch, *self.cache_shape) for _ in self.cache_names]
 
     def __call__(self, inputs_embeds, attention_mask, position_ids, past):
-        feeds = {"inputs_embeds": inputs_embeds.numpy().astype(np.float32),
-                 "attention_mask": attention_mask.numpy(), "position_ids": position_ids.numpy()}
-        feeds.update({f"past_key_values.{n}": p.numpy() for n, p in zip(self.cache_names, past)})
+        """generate()'s interface (a compact cache of past positions, grown by each call) over the
+        in-place decoder: the past goes into a buffer with room for this call's positions, which
+        the graph fills; rows are unpadded here (the reference generator runs one image)."""
+        assert bool(attention_mask.all()), "OnnxLM drives unpadded rows only"
+        batch, seq = inputs_embeds.shape[:2]
+        past_len, total = past[0].shape[2], attention_mask.shape[1]
+        feeds = {"inputs_embeds": inputs_embeds.numpy().astype(np.float32), "position_ids": position_ids.numpy(),
+                 "seqlens_k": np.full(batch, total - 1, np.int32),
+                 "total_sequence_length": np.array([total], np.int32)}
+        for n, p in zip(self.cache_names, past):
+            buffer = np.full((batch, p.shape[1], total, p.shape[3]), np.nan, np.float32)
+            buffer[:, :, :past_len] = p.numpy()
+            feeds[f"past_key_values.{n}"] = buffer
         out = onnx_numpy.run(self.decoder, feeds)
         return (torch.from_numpy(out["logits"]),
                 [torch.from_numpy(out[f"present.{n}"]) for n in self.cache_names])

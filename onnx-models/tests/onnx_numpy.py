@@ -65,6 +65,41 @@ def _split(x, split=None, axis=0):
     return np.split(x, points, axis=axis)
 
 
+def _group_query_attention(qkv, past_key, past_value, seqlens_k, total_sequence_length, num_heads, kv_num_heads,
+                           scale=0.0):
+    """com.microsoft.GroupQueryAttention as ONNX Runtime's CPU kernel computes it, for what our decoder
+    uses: packed QKV, BNSH past/present of one buffer length (present = the past buffer with this
+    call's positions written), no rotary. Row b ends at seqlens_k[b] + 1 valid positions; a call whose
+    sequence equals total_sequence_length is a prompt (positions from 0), else one new position."""
+    if num_heads != kv_num_heads:
+        raise NotImplementedError("grouped heads")
+    batch, seq, width = qkv.shape
+    hd = width // (3 * num_heads)
+    q, k, v = (x.reshape(batch, seq, num_heads, hd).transpose(0, 2, 1, 3) for x in np.split(qkv, 3, axis=-1))
+    present_key, present_value = past_key.copy(), past_value.copy()
+    prompt = seq == int(np.asarray(total_sequence_length).reshape(-1)[0])
+    out = np.zeros((batch, num_heads, seq, hd), np.float32)
+    alpha = scale or 1 / math.sqrt(hd)
+    for b in range(batch):
+        total = int(seqlens_k[b]) + 1
+        past = 0 if prompt else total - seq
+        present_key[b, :, past:past + seq], present_value[b, :, past:past + seq] = k[b], v[b]
+        scores = (q[b] @ present_key[b, :, :total].transpose(0, 2, 1)) * np.float32(alpha)  # [N, S, total]
+        visible = np.arange(total)[None, :] <= (past + np.arange(seq))[:, None]
+        scores = np.where(visible, scores, -np.inf)
+        out[b] = _softmax(scores) @ present_value[b, :, :total]
+    return [out.transpose(0, 2, 1, 3).reshape(batch, seq, num_heads * hd), present_key, present_value]
+
+
+def _fast_gelu(x, bias=None):
+    x = x + bias if bias is not None else x
+    return (0.5 * x * (1 + np.tanh(np.float32(math.sqrt(2 / math.pi)) * (x + np.float32(0.044715) * x ** 3)))).astype(x.dtype)
+
+
+def _gather_elements(x, index, axis=0):
+    return np.take_along_axis(x, index, axis=axis)
+
+
 _ONNX_TO_NUMPY = {onnx.TensorProto.FLOAT: np.float32, onnx.TensorProto.INT64: np.int64,
                   onnx.TensorProto.BOOL: np.bool_, onnx.TensorProto.INT32: np.int32}
 
@@ -92,6 +127,8 @@ OPS = {
     "Clip": lambda x, lo=None, hi=None: np.clip(x, -np.inf if lo is None else lo, np.inf if hi is None else hi),
     "ReduceL2": lambda x, axes=None, keepdims=1: np.sqrt((x * x).sum(
         axis=None if axes is None else tuple(axes), keepdims=bool(keepdims))).astype(x.dtype),
+    "Min": np.minimum, "GatherElements": _gather_elements,
+    "GroupQueryAttention": _group_query_attention, "FastGelu": _fast_gelu,
     "ReduceSum": lambda x, axes=None, keepdims=1: x.sum(
         axis=None if axes is None else tuple(axes.tolist()), keepdims=bool(keepdims)),
 }
@@ -108,6 +145,10 @@ def run(model: onnx.ModelProto, feeds: dict) -> dict:
         if node.op_type not in OPS:
             raise NotImplementedError(f"operator {node.op_type} ({node.name}) is not implemented")
         args = [values[i] if i else None for i in node.input]
+        if node.op_type == "GroupQueryAttention":
+            if args[1] is not None or args[2] is not None:
+                raise NotImplementedError("GroupQueryAttention with separate key and value")
+            args = [args[0]] + args[3:]
         while args and args[-1] is None:
             args.pop()
         out = OPS[node.op_type](*args, **attrs)

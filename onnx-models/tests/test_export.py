@@ -63,14 +63,15 @@ def test_random_tiny_bundle_has_the_contract(tiny_export):
                             "vision_weights": None,
                             "base_lm": "gpt2-tiny"}
     dec = m["graphs"]["decoder_model_merged"]
-    assert dec["inputs"][:4] == [
+    assert dec["inputs"][:5] == [
         {"name": "inputs_embeds", "type": "float32", "shape": ["batch", "sequence", 16]},
-        {"name": "attention_mask", "type": "int64", "shape": ["batch", "total_sequence"]},
         {"name": "position_ids", "type": "int64", "shape": ["batch", "sequence"]},
-        {"name": "past_key_values.0.key", "type": "float32", "shape": ["batch", 2, "past_sequence", 8]}]
+        {"name": "seqlens_k", "type": "int32", "shape": ["batch"]},
+        {"name": "total_sequence_length", "type": "int32", "shape": [1]},
+        {"name": "past_key_values.0.key", "type": "float32", "shape": ["batch", 2, "max_sequence", 8]}]
     assert dec["outputs"][:2] == [
         {"name": "logits", "type": "float32", "shape": ["batch", 1, 50257]},
-        {"name": "present.0.key", "type": "float32", "shape": ["batch", 2, "total_sequence", 8]}]
+        {"name": "present.0.key", "type": "float32", "shape": ["batch", 2, "max_sequence", 8]}]
     assert [o["name"] for o in dec["outputs"]][1:] == [
         f"present.{i}.{p}" for i in range(2) for p in ("key", "value")]
     assert m["graphs"]["vision_encoder"]["inputs"] == [
@@ -78,7 +79,8 @@ def test_random_tiny_bundle_has_the_contract(tiny_export):
     assert m["exporter"]["opset"] == 17
     for name in GRAPHS:
         imports = onnx.load(os.path.join(tiny_export, f"{name}.onnx")).opset_import
-        assert [(o.domain, o.version) for o in imports] == [("", 17)]
+        contrib = [("com.microsoft", 1)] if name == "decoder_model_merged" else []  # GroupQueryAttention, FastGelu
+        assert [(o.domain, o.version) for o in imports] == [("", 17)] + contrib
 
 
 def test_export_is_deterministic(tiny_export, tmp_path):
@@ -89,35 +91,48 @@ def test_export_is_deterministic(tiny_export, tmp_path):
             assert a.read() == b.read(), name
 
 
-def _decoder_feeds(batch, seq, past_len, cfg, padded_rows=0):
-    mask = torch.ones(batch, past_len + seq, dtype=torch.long)
-    mask[:padded_rows, :2] = 0  # left padding
-    positions = (mask.cumsum(-1) - 1).masked_fill(mask == 0, 1)[:, past_len:]
-    past = [torch.randn(batch, cfg.heads, past_len, cfg.head_dim) for _ in range(2 * cfg.layers)]
-    return torch.randn(batch, seq, cfg.hidden_size), mask, positions, past
+CAPACITY = 12
 
 
-@pytest.mark.parametrize("batch, seq, past_len, padded_rows", [
-    (1, 6, 0, 0),   # prefill: zero-length past
-    (3, 1, 7, 0),   # one decoding step
-    (2, 4, 3, 1),   # several positions after a cache, one left-padded row
-])
-def test_decoder_graph_computes_what_torch_computes(tiny_export, batch, seq, past_len, padded_rows):
+@pytest.mark.parametrize("lengths", [[6], [3, 6, 5]])
+def test_decoder_graph_computes_what_torch_computes(tiny_export, lengths):
+    """A prefill of rows of different lengths (right-padded in the graph's cache, left-padded for
+    torch, as Hugging Face batches them), then one decoding step writing into the same buffers."""
     model = random_init.build("tiny", 0)
+    cfg = model.cfg.gpt2
     graph = onnx.load(os.path.join(tiny_export, "decoder_model_merged.onnx"))
-    embeds, mask, positions, past = _decoder_feeds(batch, seq, past_len, model.cfg.gpt2, padded_rows)
+    batch, longest = len(lengths), max(lengths)
+    embeds = torch.randn(batch, longest + 1, cfg.hidden_size)  # the last column is the step's token
+    mask = torch.tensor([[0] * (longest - n) + [1] * n for n in lengths])
+    left = torch.stack([torch.cat([embeds[r, longest - n:longest].new_zeros(longest - n, cfg.hidden_size),
+                                   embeds[r, :n]]) for r, n in enumerate(lengths)])
+    positions = (mask.cumsum(-1) - 1).masked_fill(mask == 0, 1)
     with torch.no_grad():
-        logits, present = model.gpt2(embeds, mask, positions, past)
-    names = [f"{i}.{p}" for i in range(2) for p in ("key", "value")]
-    feeds = {"inputs_embeds": embeds.numpy(), "attention_mask": mask.numpy(), "position_ids": positions.numpy(),
-             **{f"past_key_values.{n}": p.numpy() for n, p in zip(names, past)}}
-    out = onnx_numpy.run(graph, feeds)
-    assert out["logits"].shape == (batch, 1, 50257)
+        logits, present = model.gpt2(left, mask, positions, model.gpt2.empty_past(batch))
+        step_mask = torch.cat([mask, torch.ones(batch, 1, dtype=torch.long)], dim=1)
+        step_logits, step_present = model.gpt2(embeds[:, longest:], step_mask,
+                                               torch.tensor(lengths)[:, None], present)
+    names = [f"{i}.{p}" for i in range(cfg.layers) for p in ("key", "value")]
+    cache = {f"past_key_values.{n}": np.full((batch, cfg.heads, CAPACITY, cfg.head_dim), np.nan, np.float32)
+             for n in names}
+    out = onnx_numpy.run(graph, {"inputs_embeds": embeds[:, :longest].numpy(),
+                                 "position_ids": np.tile(np.arange(longest), (batch, 1)),
+                                 "seqlens_k": np.array(lengths, np.int32) - 1,
+                                 "total_sequence_length": np.array([longest], np.int32), **cache})
     np.testing.assert_allclose(out["logits"], logits.numpy(), rtol=1e-5, atol=2e-3)  # logits reach ±700
     assert np.array_equal(out["logits"].argmax(-1), logits.numpy().argmax(-1))
-    for n, p in zip(names, present):
-        assert out[f"present.{n}"].shape == (batch, 2, past_len + seq, 8)
-        np.testing.assert_allclose(out[f"present.{n}"], p.numpy(), rtol=1e-5, atol=1e-5)
+    cache = {f"past_key_values.{n}": out[f"present.{n}"] for n in names}
+    step = onnx_numpy.run(graph, {"inputs_embeds": embeds[:, longest:].numpy(),
+                                  "position_ids": np.array(lengths)[:, None],
+                                  "seqlens_k": np.array(lengths, np.int32),
+                                  "total_sequence_length": np.array([longest + 1], np.int32), **cache})
+    np.testing.assert_allclose(step["logits"], step_logits.numpy(), rtol=1e-5, atol=2e-3)
+    for n, p in zip(names, step_present):
+        got = step[f"present.{n}"]
+        assert got.shape == (batch, cfg.heads, CAPACITY, cfg.head_dim)
+        for r, length in enumerate(lengths):  # row r's valid positions, from 0; the rest never written
+            np.testing.assert_allclose(got[r, :, :length + 1], p[r, :, longest - length:].numpy(), rtol=1e-5, atol=1e-5)
+            assert np.isnan(got[r, :, longest + 1:]).all()
 
 
 @pytest.mark.parametrize("batch", [1, 3])
