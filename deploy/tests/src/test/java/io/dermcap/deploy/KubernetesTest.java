@@ -343,7 +343,8 @@ class KubernetesTest {
     /**
      * The direct buffers the engine allocates for a batch of the released model (DESIGN.md: GPT-2
      * medium, 24 layers x 1024, 4 beams, up to 60 new tokens, 32 prefix tokens and the released
-     * prompt): past and present key/value caches, one tensor of stash, logits, pixels.
+     * prompt): one set of key/value cache tensors (the decoder's attention writes into them in
+     * place), one row of stash for reordering beams, logits, pixels.
      */
     static long directMemoryPerBatch(int batch) throws Exception {
         Map<?, ?> released = new com.fasterxml.jackson.databind.ObjectMapper().readValue(
@@ -352,8 +353,8 @@ class KubernetesTest {
         long rows = (long) batch * 4;
         long positions = ((Number) released.get("prefix_tokens")).longValue() + prompt + 60;
         long tensor = rows * positions * 1024 * 4;
-        long cache = 2 * 2 * 24 * tensor;
-        return cache + tensor + rows * io.dermcap.model.tokenizer.Gpt2Tokenizer.VOCAB_SIZE * 4 + batch * 3L * 224 * 224 * 4;
+        long cache = 2 * 24 * tensor;
+        return cache + positions * 1024 * 4 + rows * io.dermcap.model.tokenizer.Gpt2Tokenizer.VOCAB_SIZE * 4 + batch * 3L * 224 * 224 * 4;
     }
 
     /** A Kubernetes quantity (8Gi, 512Mi) or a JVM size (4g, 512m) in bytes. */

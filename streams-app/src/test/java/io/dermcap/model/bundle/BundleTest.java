@@ -85,9 +85,9 @@ class BundleTest {
         Path dir = copy();
         editManifest(dir, m -> {
             ArrayNode inputs = (ArrayNode) m.get("graphs").get("decoder_model_merged").get("inputs");
-            ((ObjectNode) inputs.get(1)).put("name", "mask");
+            ((ObjectNode) inputs.get(2)).put("name", "lengths");
         });
-        assertRefused(dir, Reason.SIGNATURE_MISMATCH, "decoder_model_merged declares no input attention_mask");
+        assertRefused(dir, Reason.SIGNATURE_MISMATCH, "decoder_model_merged declares no input seqlens_k");
     }
 
     @Test
