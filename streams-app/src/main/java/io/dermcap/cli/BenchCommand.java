@@ -66,7 +66,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--onnx-models", defaultValue = "onnx-models", description = "the exporter's folder, for the reference (default ${DEFAULT-VALUE})")
     Path onnxModels;
 
-    @Option(names = "--profile", description = "profile the decoder with ONNX Runtime and print each decoding step's time "
+    @Option(names = "--onnx-profile", description = "profile the decoder with ONNX Runtime and print each decoding step's time "
             + "by attention, GEMM and other operators (adds a little time per operator to every measurement)")
     boolean profile;
 
