@@ -4,6 +4,7 @@ import io.dermcap.image.ImageLimits;
 import io.dermcap.metrics.MetricsOptions;
 import io.dermcap.model.EngineOptions;
 import io.dermcap.registry.AvroSerdeConfig;
+import io.dermcap.registry.RequestSubjectCheck;
 import io.dermcap.storage.AddressClass;
 import io.dermcap.storage.StorageOptions;
 import io.dermcap.topology.BatchOptions;
@@ -53,6 +54,7 @@ public final class Config {
 
         Map<String, String> kafka = new TreeMap<>();
         source.withPrefix(ConfigKeys.KAFKA_PREFIX).forEach((k, v) -> kafka.put(k, v.text()));
+        KnownSettings.checkKafka(kafka.keySet());
         StreamsProperties.Derived streams;
         try {
             streams = StreamsProperties.derive(kafka, batch);
@@ -61,6 +63,7 @@ public final class Config {
             ConfigSource.Value v = source.get(key);
             throw new ConfigException(key, e.getMessage() + (v == null ? "" : " (from " + v.origin() + ")"));
         }
+        KnownSettings.checkValues(streams.properties());
         TopologyOptions topology = new TopologyOptions(
                 get(source, ConfigKeys.TOPIC_REQUESTS),
                 get(source, ConfigKeys.TOPIC_CAPTIONS),
@@ -75,6 +78,7 @@ public final class Config {
         StorageOptions storage = storage(source);
         Map<String, String> serdeSettings = new TreeMap<>();
         source.withPrefix(ConfigKeys.SERDE_PREFIX).forEach((k, v) -> serdeSettings.put(k, v.text()));
+        KnownSettings.checkSerde(serdeSettings.keySet());
         AvroSerdeConfig serde;
         try {
             serde = AvroSerdeConfig.fromMap(serdeSettings);
@@ -84,7 +88,7 @@ public final class Config {
         }
         return new DermcapConfig(Path.of(get(source, ConfigKeys.BUNDLE_DIR)), engine(source), imageLimits(source, storage),
                 topology, batch, http, streams.properties(), streams.maxPollInterval(), streams.stallLimit(), storage, serde, serdeSettings,
-                get(source, ConfigKeys.LOG_LEVEL));
+                get(source, ConfigKeys.LOG_LEVEL), RequestSubjectCheck.Mode.parse(get(source, ConfigKeys.REQUEST_SUBJECT_CHECK)));
     }
 
     /** {@link #offline(Path, Map, Map)} with this process's environment. */

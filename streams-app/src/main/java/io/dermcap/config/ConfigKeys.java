@@ -65,6 +65,11 @@ public final class ConfigKeys {
     public static final Key<String> TOPIC_FAILURES = new Key<>("topic.failures", "caption-failures",
             "Output topic of FailureEvent records (the dead-letter topic)", nonBlank());
 
+    public static final Key<String> REQUEST_SUBJECT_CHECK = new Key<>("registry.request.subject.check", "WARN",
+            "At start, whether the request topic's subject holds a schema dermcap can read: OFF, WARN (log and start), "
+                    + "FAIL (refuse to start), REGISTER (register dermcap's when there is none, else as FAIL)",
+            oneOf("OFF", "WARN", "FAIL", "REGISTER"));
+
     public static final Key<Integer> BATCH_MAX_SIZE = new Key<>("batch.max.size", "8",
             "Requests per flush and per model batch", integer(1, 1024));
     public static final Key<Duration> BATCH_MAX_DELAY = new Key<>("batch.max.delay.ms", "200",
@@ -137,7 +142,7 @@ public final class ConfigKeys {
             new Section("Service", List.of(INSTANCE_ID, LOG_LEVEL)),
             new Section("Model", List.of(BUNDLE_DIR, ENGINE_THREADS, ENGINE_OPTIMIZATION, ENGINE_PROVIDER,
                     ENGINE_CUDA_DEVICE, ENGINE_PREPACK, IMAGE_MAX_PIXELS)),
-            new Section("Topics", List.of(TOPIC_REQUESTS, TOPIC_CAPTIONS, TOPIC_FAILURES)),
+            new Section("Topics", List.of(TOPIC_REQUESTS, TOPIC_CAPTIONS, TOPIC_FAILURES, REQUEST_SUBJECT_CHECK)),
             new Section("Micro-batching", List.of(BATCH_MAX_SIZE, BATCH_MAX_DELAY, BATCH_MAX_INFLIGHT,
                     BATCH_MAX_BUFFERED, BATCH_BACKPRESSURE_BLOCK, BATCH_FETCH_THREADS)),
             new Section("Object storage", List.of(STORAGE_S3_BUCKETS, STORAGE_HTTPS_HOSTS, STORAGE_ADDRESS_CLASSES,

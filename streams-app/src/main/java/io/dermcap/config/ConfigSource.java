@@ -75,7 +75,8 @@ final class ConfigSource {
         for (String key : source.values.keySet()) {
             if (!knownKey.test(key) && prefixes.stream().noneMatch(key::startsWith)) {
                 throw new ConfigException(key, "unknown key (from " + source.values.get(key).origin()
-                        + "; see README.md, Configuration)");
+                        + "); did you mean " + KnownSettings.nearest(key, new java.util.TreeSet<>(declared))
+                        + "? (see README.md, Configuration)");
             }
         }
         return source;

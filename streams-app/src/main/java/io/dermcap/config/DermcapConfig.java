@@ -4,6 +4,7 @@ import io.dermcap.image.ImageLimits;
 import io.dermcap.metrics.MetricsOptions;
 import io.dermcap.model.EngineOptions;
 import io.dermcap.registry.AvroSerdeConfig;
+import io.dermcap.registry.RequestSubjectCheck;
 import io.dermcap.storage.StorageOptions;
 import io.dermcap.topology.BatchOptions;
 import io.dermcap.topology.TopologyOptions;
@@ -16,12 +17,13 @@ import java.util.Properties;
 /**
  * The whole configuration of a {@code dermcap run}, typed, read once by {@link Config#load}.
  *
- * @param bundleDir       the model bundle's folder
- * @param streams         complete Kafka Streams properties (user {@code kafka.*} settings and derived ones)
- * @param maxPollInterval the consumer's poll interval as derived into {@code streams}
- * @param stallLimit      how long a stream thread may wait on Kafka before the service is not ready
- * @param serde           the registry serdes' settings, parsed
- * @param serdeSettings   the same as given (Confluent keys, {@code serde.} prefix removed), for checks
+ * @param bundleDir           the model bundle's folder
+ * @param streams             complete Kafka Streams properties (user {@code kafka.*} settings and derived ones)
+ * @param maxPollInterval     the consumer's poll interval as derived into {@code streams}
+ * @param stallLimit          how long a stream thread may wait on Kafka before the service is not ready
+ * @param serde               the registry serdes' settings, parsed
+ * @param serdeSettings       the same as given (Confluent keys, {@code serde.} prefix removed), for checks
+ * @param requestSubjectCheck what the start does about a missing or unreadable request subject
  */
 public record DermcapConfig(
         Path bundleDir,
@@ -36,7 +38,8 @@ public record DermcapConfig(
         StorageOptions storage,
         AvroSerdeConfig serde,
         Map<String, String> serdeSettings,
-        String logLevel) {
+        String logLevel,
+        RequestSubjectCheck.Mode requestSubjectCheck) {
 
     public DermcapConfig {
         serdeSettings = Map.copyOf(serdeSettings);

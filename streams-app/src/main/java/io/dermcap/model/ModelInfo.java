@@ -21,7 +21,8 @@ public record ModelInfo(
         String exporterVersion,
         int opset,
         GenerationSettings defaults,
-        Runtime runtime) {
+        Runtime runtime,
+        Identity identity) {
 
     /** A source file of the lineage; {@code sha256} is null when the exporter did not see it. */
     public record SourceFile(String file, String sha256) {
@@ -29,6 +30,19 @@ public record ModelInfo(
 
     /** A training stage: A (META) and B (SkinCAP) for the released model. */
     public record Stage(String stage, String dataset, String file, String sha256) {
+    }
+
+    /**
+     * The bundle as a whole: the sha256 of its manifest bytes (which list every file's sha256),
+     * its format, when and by what it was made, and the preprocessing it prescribes.
+     */
+    public record Identity(String manifestSha256, String format, String created, String exporterName,
+                           String exporterVersion, Preprocessing preprocessing) {
+    }
+
+    /** The manifest's preprocessing constants (open_clip's eval transform); null where a manifest has none. */
+    public record Preprocessing(int imageSize, String resize, String interpolation, String crop, List<Double> mean,
+                                List<Double> std) {
     }
 
     /** The inference runtime, e.g. onnxruntime 1.29.0 on CPU or CUDA:0. */

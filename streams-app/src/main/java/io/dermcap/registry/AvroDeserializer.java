@@ -126,7 +126,7 @@ public class AvroDeserializer<T extends IndexedRecord> implements Deserializer<T
         if (pair.getType() != SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE) {
             throw new SerdeException(SerdeException.Kind.INCOMPATIBLE_SCHEMA, id, "record on topic " + topic
                     + " was written with schema id " + id + " (" + writer.getFullName() + "), which cannot be read as "
-                    + reader.getFullName() + ": " + pair.getResult().getIncompatibilities(), null);
+                    + reader.getFullName() + ": " + SerdeException.describe(reader, pair.getResult().getIncompatibilities()), null);
         }
         if (specificClass != null && SpecificRecord.class.isAssignableFrom(specificClass)) {
             return new SpecificDatumReader<>(writer, reader, SpecificData.getForClass(specificClass));

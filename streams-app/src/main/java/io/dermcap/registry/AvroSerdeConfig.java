@@ -60,6 +60,14 @@ public record AvroSerdeConfig(
     public static final int DEFAULT_RETRIES_WAIT_MS = 1_000;
     public static final int DEFAULT_RETRIES_MAX_WAIT_MS = 20_000;
 
+    /** Every key this serde reads; configuration checks refuse any other. */
+    public static final java.util.Set<String> KEYS = java.util.Set.of(SCHEMA_REGISTRY_URL, AUTO_REGISTER_SCHEMAS,
+            USE_LATEST_VERSION, LATEST_COMPATIBILITY_STRICT, LATEST_CACHE_TTL_SEC, BASIC_AUTH_CREDENTIALS_SOURCE,
+            BASIC_AUTH_USER_INFO, TRUSTSTORE_LOCATION, TRUSTSTORE_PASSWORD, TRUSTSTORE_TYPE, KEYSTORE_LOCATION,
+            KEYSTORE_PASSWORD, KEYSTORE_TYPE, KEY_PASSWORD, KEY_SUBJECT_NAME_STRATEGY, VALUE_SUBJECT_NAME_STRATEGY,
+            SPECIFIC_AVRO_READER, MAX_RETRIES, RETRIES_WAIT_MS, RETRIES_MAX_WAIT_MS, HTTP_CONNECT_TIMEOUT_MS,
+            HTTP_READ_TIMEOUT_MS, MAX_SCHEMAS_PER_SUBJECT);
+
     private static final String MOCK_PREFIX = "mock://";
 
     public SubjectNameStrategy subjectStrategy(boolean isKey) {

@@ -129,7 +129,7 @@ public class AvroSerializer<T extends IndexedRecord> implements Serializer<T> {
                 throw new SerdeException(SerdeException.Kind.INCOMPATIBLE_SCHEMA, target.id(), "latest version "
                         + target.version() + " (id " + target.id() + ") of subject '" + subject
                         + "' cannot represent a " + schema.getFullName() + ": "
-                        + pair.getResult().getIncompatibilities(), null);
+                        + SerdeException.describe(target.schema(), pair.getResult().getIncompatibilities()), null);
             }
         }
         return target;

@@ -232,8 +232,13 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
             message = text.length() > 200 ? text.substring(0, 200) + "…" : text;
         }
         boolean retryable = status >= 500 || status == 429 || status == 408;
+        // a registry answers a missing subject or id with its own error code; a bare 404 means no
+        // Confluent-compatible API is at this address, most often a URL without the API path
+        String hint = status == 404 && code == 0 ? " (no Confluent-compatible registry API answers at this path: "
+                + "schema.registry.url must include the API's base path, e.g. http://host:8080/apis/ccompat/v7 for "
+                + "Apicurio Registry; Confluent Schema Registry and Karapace serve it at the root)" : "";
         return new RegistryException(status, code, "registry " + method + " " + url + ": HTTP " + status
-                + (code != 0 ? " (error " + code + ")" : "") + ": " + message, retryable, null);
+                + (code != 0 ? " (error " + code + ")" : "") + ": " + message + hint, retryable, null);
     }
 
     private static Optional<Long> seconds(String header) {

@@ -1,6 +1,11 @@
 package io.dermcap.registry;
 
+import org.apache.avro.Schema;
+import org.apache.avro.SchemaCompatibility;
 import org.apache.kafka.common.errors.SerializationException;
+
+import java.util.List;
+import java.util.stream.Collectors;
 
 /**
  * Why a record could not be (de)serialized, typed so the topology can turn it into the right
@@ -64,5 +69,51 @@ public class SerdeException extends SerializationException {
             kind = Kind.REGISTRY_ERROR;
         }
         return new SerdeException(kind, schemaId, context + ": " + e.getMessage(), e);
+    }
+
+    /** The most incompatibilities {@link #describe} names; the rest are counted. */
+    static final int MAX_NAMED = 5;
+
+    /**
+     * Schema incompatibilities in a few words each (kind, location, what): Avro's own description
+     * quotes both schemas whole, which made one failure message thousands of characters long.
+     */
+    static String describe(Schema reader, List<SchemaCompatibility.Incompatibility> incompatibilities) {
+        String named = incompatibilities.stream().limit(MAX_NAMED)
+                .map(i -> i.getType() + " at " + fieldPath(reader, i.getLocation()) + " (" + cut(i.getMessage(), 120) + ")")
+                .collect(Collectors.joining("; "));
+        int more = incompatibilities.size() - MAX_NAMED;
+        return more > 0 ? named + "; and " + more + " more" : named;
+    }
+
+    /** A location such as {@code /fields/1/type} as the field names it passes ({@code image_uri}), else as given. */
+    static String fieldPath(Schema reader, String location) {
+        StringBuilder path = new StringBuilder();
+        Schema current = reader;
+        String[] parts = location.split("/");
+        try {
+            for (int i = 1; i < parts.length; i++) {
+                switch (parts[i]) {
+                    case "fields" -> {
+                        Schema.Field f = current.getFields().get(Integer.parseInt(parts[++i]));
+                        path.append(path.isEmpty() ? "" : ".").append(f.name());
+                        current = f.schema();
+                    }
+                    case "items" -> current = current.getElementType();
+                    case "values" -> current = current.getValueType();
+                    case "type", "name", "symbols", "size" -> {
+                        // the node itself
+                    }
+                    default -> current = current.getTypes().get(Integer.parseInt(parts[i]));
+                }
+            }
+        } catch (RuntimeException e) {
+            return location;
+        }
+        return path.isEmpty() ? location : path.toString();
+    }
+
+    private static String cut(String s, int max) {
+        return s == null || s.length() <= max ? s : s.substring(0, max) + "...";
     }
 }

@@ -18,22 +18,23 @@ import io.dermcap.registry.AvroSerde;
 import io.dermcap.registry.AvroSerdeConfig;
 import io.dermcap.registry.OutageTolerantDeserializer;
 import io.dermcap.registry.RegistryException;
+import io.dermcap.registry.RequestSubjectCheck;
 import io.dermcap.registry.SchemaRegistryClient;
 import io.dermcap.storage.StorageFetcher;
 import io.dermcap.topology.CaptionTopology;
 import io.dermcap.topology.DeadLetters;
 import io.dermcap.topology.EventSerdes;
 import io.dermcap.topology.StateDirCheck;
+import io.dermcap.topology.StaticMembership;
 import io.dermcap.topology.TopologyOptions;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.apache.avro.Schema;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.TopicDescription;
-import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.errors.FencedInstanceIdException;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
@@ -110,12 +111,13 @@ public final class CaptionService implements AutoCloseable {
     }
 
     private void startComponents() throws BundleException {
+        long began = System.nanoTime();
         TopologyOptions topology = config.topology();
         log.info("event=starting version={} instance={} ops_port={} guarantee={}", topology.serviceVersion(),
                 topology.instanceId(), ops.port(), topology.exactlyOnce() ? "exactly_once_v2" : "at_least_once");
         StateDirCheck.require(config.streams());
-        requireTopics(topology);
 
+        // configuration (already read), bundle, topics, registry: the most basic problem is reported first
         phase = "loading bundle";
         OnnxCaptioner engine = OnnxCaptioner.load(config.bundleDir(), config.engine());
         captioner = decorator.apply(engine);
@@ -123,6 +125,8 @@ public final class CaptionService implements AutoCloseable {
         log.info("event=bundle_loaded name={} version={} random_weights={} load_ms={} provider={}", info.bundleName(),
                 info.bundleVersion(), info.randomWeights(), engine.loadTimings().totalNanos() / 1_000_000,
                 info.runtime().executionProvider());
+        phase = "checking topics";
+        StartupChecks.topics(config).forEach(t -> log.info("event=topic_checked {}", t));
         ImagePreprocessor preprocessor = new ImagePreprocessor(engine.preprocessing(), config.imageLimits());
         fetcher = new StorageFetcher(config.storage());
         pipeline = new InferencePipeline(captioner, fetcher, preprocessor::preprocess, config.batch().pipeline(), metrics);
@@ -147,10 +151,15 @@ public final class CaptionService implements AutoCloseable {
                 new AvroSerde<>(FailureEvent.class, client, serdeConfig, false));
         warmUp(client, serdeConfig, Map.of(topology.captionTopic(), CaptionEvent.getClassSchema(),
                 topology.failureTopic(), FailureEvent.getClassSchema()));
+        checkRequestSubject(client, StartupChecks.requestSubject(config, serdeConfig));
 
         phase = "starting streams";
-        var props = CaptionTopology.withHandlers(config.streams(),
+        var props = CaptionTopology.withHandlers(StaticMembership.apply(config.streams(), topology.instanceId(),
+                        Duration.ofNanos(System.nanoTime() - began)),
                 new DeadLetters(topology, info, serdes.failures().serializer()));
+        log.info("event=group_membership group_instance_id={} session_timeout_ms={}",
+                props.getProperty(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, "(per prefix)"),
+                props.getProperty(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "(per prefix)"));
         streams = new KafkaStreams(CaptionTopology.build(topology, config.batch(), serdes, captioner, pipeline, metrics), props);
         streams.setUncaughtExceptionHandler(replaceWithBackoff());
         streams.setStateListener((now, before) -> {
@@ -167,59 +176,51 @@ public final class CaptionService implements AutoCloseable {
         phase = "streams";
     }
 
-    /** The topics must exist: Kafka Streams does not create its source and sink topics. */
-    private void requireTopics(TopologyOptions topology) {
-        List<String> topics = List.of(topology.requestTopic(), topology.captionTopic(), topology.failureTopic());
-        Map<String, Object> admin = new StreamsConfig(config.streams()).getAdminConfigs("dermcap-startup");
-        try (Admin a = Admin.create(admin)) {
-            List<String> missing = new ArrayList<>();
-            for (var e : a.describeTopics(topics).topicNameValues().entrySet()) {
-                try {
-                    TopicDescription d = e.getValue().get(30, TimeUnit.SECONDS);
-                    log.info("event=topic_checked topic={} partitions={}", d.name(), d.partitions().size());
-                } catch (ExecutionException ex) {
-                    if (ex.getCause() instanceof UnknownTopicOrPartitionException) {
-                        missing.add(e.getKey());
-                    } else {
-                        throw new IllegalStateException("cannot describe topic " + e.getKey() + ": " + ex.getCause(), ex);
-                    }
-                }
-            }
-            if (!missing.isEmpty()) {
-                throw new IllegalStateException("missing topics " + missing + " (create them, or set topic.requests, "
-                        + "topic.captions, topic.failures)");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while checking topics", e);
-        } catch (TimeoutException e) {
-            throw new IllegalStateException("Kafka did not answer within 30 s (kafka.bootstrap.servers="
-                    + config.streams().getProperty(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG) + ")", e);
-        }
-    }
-
     /**
      * Registers (or looks up) the output schemas before consuming, retrying while the registry is
      * unreachable, so that a registry outage later does not stop the service: the ids are cached.
      */
     private void warmUp(SchemaRegistryClient client, AvroSerdeConfig serde, Map<String, Schema> topics) {
-        long wait = 500;
         for (var e : topics.entrySet()) {
             String subject = serde.subjectStrategy(false).subject(e.getKey(), false, e.getValue());
-            while (!closing) {
-                try {
-                    int id = serde.autoRegister() ? client.register(subject, e.getValue()) : client.lookup(subject, e.getValue());
-                    log.info("event=schema_ready subject={} id={}", subject, id);
-                    break;
-                } catch (RegistryException ex) {
-                    if (!ex.retryable()) {
-                        throw new IllegalStateException("the registry refused subject " + subject + ": " + ex.getMessage(), ex);
-                    }
-                    log.warn("event=registry_unavailable subject={} retry_in_ms={}", subject, wait);
-                    sleep(wait);
-                    wait = Math.min(5_000, wait * 2); // a cheap call: come back soon after the registry does
+            Integer id = retrying(subject, () -> serde.autoRegister()
+                    ? client.register(subject, e.getValue()) : client.lookup(subject, e.getValue()));
+            log.info("event=schema_ready subject={} id={}", subject, id);
+        }
+    }
+
+    /** A registry call, retried while the registry is unreachable; null when the service stops meanwhile. */
+    private <T> T retrying(String subject, java.util.function.Supplier<T> call) {
+        long wait = 500;
+        while (!closing) {
+            try {
+                return call.get();
+            } catch (RegistryException ex) {
+                if (!ex.retryable()) {
+                    throw new IllegalStateException("the registry refused subject " + subject + ": " + ex.getMessage(), ex);
                 }
+                log.warn("event=registry_unavailable subject={} retry_in_ms={}", subject, wait);
+                sleep(wait);
+                wait = Math.min(5_000, wait * 2); // a cheap call: come back soon after the registry does
             }
+        }
+        return null;
+    }
+
+    /**
+     * The request subject must hold a schema the service can read (producers register it); what
+     * a problem does depends on {@code registry.request.subject.check}.
+     */
+    private void checkRequestSubject(SchemaRegistryClient client, String subject) {
+        RequestSubjectCheck.Mode mode = config.requestSubjectCheck();
+        RequestSubjectCheck.Verdict verdict = retrying(subject, () -> StartupChecks.requestSchema(client, subject, mode));
+        if (verdict == null || verdict.ok()) {
+            log.info("event=request_subject_checked subject={} mode={} result=\"{}\"", subject, mode,
+                    verdict == null ? "not checked" : verdict.done());
+        } else if (mode == RequestSubjectCheck.Mode.WARN) {
+            log.warn("event=request_subject_problem subject={} problem=\"{}\"", subject, verdict.problem());
+        } else {
+            throw new IllegalStateException(verdict.problem() + " (registry.request.subject.check=" + mode + ")");
         }
     }
 
@@ -234,6 +235,12 @@ public final class CaptionService implements AutoCloseable {
                 log.info("event=stream_thread_stopped reason=closing error={}", e.getClass().getSimpleName());
                 return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
             }
+            if (causedBy(e, FencedInstanceIdException.class)) {
+                // another running process has this instance.id: replacing the thread would fence it in turn
+                log.error("event=instance_id_in_use instance={} action=stop exit_code=1 hint=\"give every running "
+                        + "instance its own instance.id (or kafka.group.instance.id)\"", config.topology().instanceId());
+                return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+            }
             long now = System.nanoTime();
             int n = now - last.getAndSet(now) > Duration.ofMinutes(5).toNanos() ? 1 : consecutive.incrementAndGet();
             consecutive.set(n);
@@ -247,6 +254,15 @@ public final class CaptionService implements AutoCloseable {
             sleep(pause);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         };
+    }
+
+    private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private OpsServer.Status liveness() {

@@ -1,5 +1,6 @@
 package io.dermcap.topology;
 
+import io.dermcap.events.BundleIdentity;
 import io.dermcap.events.CaptionRequest;
 import io.dermcap.events.ErrorCode;
 import io.dermcap.events.FailureEvent;
@@ -14,10 +15,12 @@ final class FailureEvents {
 
     private final TopologyOptions options;
     private final ModelInfo model;
+    private final BundleIdentity bundle;
 
     FailureEvents(TopologyOptions options, ModelInfo model) {
         this.options = options;
         this.model = model;
+        this.bundle = EventLineage.bundle(model);
     }
 
     /**
@@ -27,8 +30,7 @@ final class FailureEvents {
      */
     FailureEvent failure(CaptionRequest request, SourcePosition source, long recordTimestamp, ErrorCode code,
                          String message, boolean retryable, int attempts, byte[] rawKey, byte[] rawValue, long now) {
-        Instant requestedAt = request != null && request.getRequestedAt() != null
-                ? request.getRequestedAt() : Instant.ofEpochMilli(recordTimestamp);
+        EventLineage.RequestedAt requestedAt = EventLineage.RequestedAt.of(request, recordTimestamp);
         return FailureEvent.newBuilder()
                 .setRequestId(request == null ? null : request.getRequestId())
                 .setIds(request == null ? null : request.getIds())
@@ -44,8 +46,10 @@ final class FailureEvents {
                 .setBundleVersion(model.bundleVersion())
                 .setInstanceId(options.instanceId())
                 .setServiceVersion(options.serviceVersion())
-                .setRequestedAt(requestedAt)
+                .setRequestedAt(requestedAt.at())
+                .setRequestedAtSource(requestedAt.source())
                 .setFailedAt(Instant.ofEpochMilli(now))
+                .setBundle(bundle)
                 .build();
     }
 }

@@ -1,5 +1,7 @@
 package io.dermcap.topology;
 
+import io.dermcap.events.BatchTimings;
+import io.dermcap.events.BundleIdentity;
 import io.dermcap.events.CaptionEvent;
 import io.dermcap.events.CaptionRequest;
 import io.dermcap.events.ErrorCode;
@@ -41,6 +43,7 @@ final class OutcomeEvents implements Processor<String, Finished, String, Object>
 
     private final TopologyOptions options;
     private final ModelLineage lineage;
+    private final BundleIdentity bundle;
     private final ModelInfo.Runtime runtime;
     private final FailureEvents failures;
     private final ServiceMetrics metrics;
@@ -51,6 +54,7 @@ final class OutcomeEvents implements Processor<String, Finished, String, Object>
     OutcomeEvents(TopologyOptions options, ModelInfo model, ServiceMetrics metrics, String captionSink, String failureSink) {
         this.options = options;
         this.lineage = lineage(model);
+        this.bundle = EventLineage.bundle(model);
         this.runtime = model.runtime();
         this.failures = new FailureEvents(options, model);
         this.metrics = metrics;
@@ -103,9 +107,13 @@ final class OutcomeEvents implements Processor<String, Finished, String, Object>
     private CaptionEvent caption(Finished f, Outcome.Captioned c, long now) {
         CaptionRequest r = f.request();
         Caption cap = c.caption();
-        double fetchMs = c.fetchNanos() / 1e6;
-        double preprocessMs = c.preprocessNanos() / 1e6;
-        double queuedMs = Math.max(0, c.modelStartMillis() - f.receivedAt() - fetchMs - preprocessMs);
+        double fetchMs = EventLineage.millis(c.fetchNanos());
+        double preprocessMs = EventLineage.millis(c.preprocessNanos());
+        double queuedMs = Math.max(0, EventLineage.millis(
+                (c.modelStartMillis() - f.receivedAt()) * 1_000_000L - c.fetchNanos() - c.preprocessNanos()));
+        double encodeMs = EventLineage.millis(cap.encodeNanos());
+        double decodeMs = EventLineage.millis(cap.decodeNanos());
+        EventLineage.RequestedAt requestedAt = EventLineage.RequestedAt.of(r, f.recordTimestamp());
         List<Integer> tokens = new ArrayList<>(cap.tokenIds().length);
         for (int t : cap.tokenIds()) {
             tokens.add(t);
@@ -124,11 +132,14 @@ final class OutcomeEvents implements Processor<String, Finished, String, Object>
                 .setModel(lineage)
                 .setRuntime(new RuntimeInfo(runtime.engine(), runtime.engineVersion(), runtime.executionProvider(),
                         cap.batchSize(), options.instanceId(), options.serviceVersion()))
-                .setTimings(new Timings(queuedMs, fetchMs, c.fetchAttempts(), preprocessMs,
-                        cap.encodeNanos() / 1e6, cap.decodeNanos() / 1e6))
+                .setTimings(new Timings(queuedMs, fetchMs, c.fetchAttempts(), preprocessMs, encodeMs, decodeMs,
+                        (double) Math.max(0, now - f.receivedAt()),
+                        new BatchTimings(cap.batchSize(), Instant.ofEpochMilli(c.modelStartMillis()), encodeMs, decodeMs)))
                 .setSource(f.source())
-                .setRequestedAt(r.getRequestedAt() != null ? r.getRequestedAt() : Instant.ofEpochMilli(f.recordTimestamp()))
+                .setRequestedAt(requestedAt.at())
+                .setRequestedAtSource(requestedAt.source())
                 .setCaptionedAt(Instant.ofEpochMilli(now))
+                .setBundle(bundle)
                 .build();
     }
 

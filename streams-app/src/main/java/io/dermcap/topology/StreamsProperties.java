@@ -30,26 +30,14 @@ public final class StreamsProperties {
     /** How much longer than a commit may legitimately take a stream thread may go without one. */
     public static final Duration STALL_GRACE = Duration.ofSeconds(30);
 
-    /** Keys dermcap sets itself; a user value would break the one-outcome-per-record promise. */
-    private static final java.util.List<String> RESERVED = java.util.List.of(
-            StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
-            StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
-            StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG,
-            StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG);
-
     private StreamsProperties() {
     }
 
     /**
-     * @param kafka the {@code kafka.} settings with the prefix removed
-     * @throws InvalidSetting naming the Kafka key that is missing, reserved or too small
+     * @param kafka the {@code kafka.} settings with the prefix removed (their names checked by the configuration)
+     * @throws InvalidSetting naming the Kafka key that is missing or too small
      */
     public static Derived derive(Map<String, String> kafka, BatchOptions batch) {
-        for (String key : RESERVED) {
-            if (kafka.containsKey(key)) {
-                throw new InvalidSetting(key, "is managed by dermcap and cannot be configured");
-            }
-        }
         Properties p = new Properties();
         p.putAll(kafka);
         if (blank(kafka.get(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG))) {
@@ -72,6 +60,9 @@ public final class StreamsProperties {
         // Poll no longer than the batcher's punctuation so age-based flushes stay on time.
         p.putIfAbsent(StreamsConfig.POLL_MS_CONFIG, Long.toString(batch.punctuateInterval().toMillis()));
         p.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, Long.toString(LINGER_MS));
+        // the topology has no global stores, so this changes nothing but Kafka Streams' warning on
+        // every StreamsConfig it builds (three per start); it becomes the default in Kafka 5.0
+        p.putIfAbsent(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, "true");
 
         long block = batch.backpressureBlock().toMillis();
         long maxPoll = atLeast(p, kafka, ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, MIN_MAX_POLL_INTERVAL_MS,

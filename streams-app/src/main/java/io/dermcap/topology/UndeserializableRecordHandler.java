@@ -42,8 +42,9 @@ public final class UndeserializableRecordHandler implements DeserializationExcep
                     record.partition(), record.offset());
             return Response.fail();
         }
-        log.info("event=undeserializable_record topic={} partition={} offset={} error={}", record.topic(),
-                record.partition(), record.offset(), exception.getClass().getSimpleName());
+        log.info("event=undeserializable_record topic={} partition={} offset={} kind={} error={}", record.topic(),
+                record.partition(), record.offset(), exception instanceof SerdeException e ? e.kind() : "NOT_A_SERDE_ERROR",
+                exception.getClass().getSimpleName());
         return Response.resume(List.of(deadLetters.undeserializable(record, exception, System.currentTimeMillis())));
     }
 }

@@ -88,7 +88,36 @@ class ConfigTest {
         assertThatThrownBy(() -> Config.load(f, Map.of()))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("batch.max.szie")
-                .hasMessageContaining("unknown key");
+                .hasMessageContaining("unknown key")
+                .hasMessageContaining("did you mean batch.max.size?");
+    }
+
+    /** The three keys a platform team got wrong, accepted silently before (issue 13). */
+    @Test
+    void misspelledAndManagedPassThroughKeysStopTheStartNamingTheKeyAndTheNearestValidOne() throws IOException {
+        String base = "kafka.bootstrap.servers=b:9092\nserde.schema.registry.url=mock://t\nbundle.dir=/opt/bundle\n";
+        assertThatThrownBy(() -> Config.load(file(base + "kafka.procesing.guarantee=exactly_once_v2\n"), Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("kafka.procesing.guarantee: not a Kafka Streams, consumer, producer or admin setting; "
+                        + "did you mean kafka.processing.guarantee?");
+        assertThatThrownBy(() -> Config.load(file(base.replace("serde.schema.registry.url=mock://t\n", "")
+                        + "serde.schema.registry.ur1=http://registry:8081\n"), Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("serde.schema.registry.ur1: not a setting of dermcap's registry serde; "
+                        + "did you mean serde.schema.registry.url?");
+        assertThatThrownBy(() -> Config.load(file(base + "kafka.default.deserialization.exception.handler=x.Y\n"), Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("kafka.default.deserialization.exception.handler: managed by dermcap")
+                .hasMessageContaining("UNDESERIALIZABLE_RECORD");
+        // values too, as Kafka's own config classes judge them
+        assertThatThrownBy(() -> Config.load(file(base + "kafka.compression.type=zip\n"), Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("Kafka refuses the settings")
+                .hasMessageContaining("zip").hasMessageContaining("compression.type");
+        // the same from the environment
+        assertThatThrownBy(() -> Config.load(file(base), Map.of("DERMCAP_KAFKA_PROCESING_GUARANTEE", "exactly_once_v2")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("kafka.procesing.guarantee");
     }
 
     @Test

@@ -151,6 +151,19 @@ class HttpSchemaRegistryClientTest {
     }
 
     @Test
+    void aBare404SaysTheUrlMayLackTheApiPath() throws IOException {
+        URI url = serve(r -> Answer.of(404, "<html><body>Resource not found</body></html>"));
+        assertThatThrownBy(() -> client(config(url)).latest("s"))
+                .isInstanceOf(RegistryException.class)
+                .hasMessageContaining("HTTP 404")
+                .hasMessageContaining("must include the API's base path")
+                .hasMessageContaining("/apis/ccompat/v7");
+        URI registry = serve(r -> Answer.of(404, "{\"error_code\":40401,\"message\":\"Subject not found\"}"));
+        assertThatThrownBy(() -> client(config(registry)).latest("s"))
+                .isInstanceOf(RegistryException.class).message().doesNotContain("base path");
+    }
+
+    @Test
     void aNonJsonErrorBodyIsQuoted() throws IOException {
         URI url = serve(r -> Answer.of(401, "<html>Unauthorized</html>"));
         assertThatThrownBy(() -> client(config(url)).latest("s"))

@@ -46,7 +46,10 @@ public final class FakeCaptioner implements Captioner {
                 "hf-hub:redlessone/DermLIP_ViT-B-16", null, "gpt2-medium",
                 Map.of("vision_encoder", "01".repeat(32), "embed_tokens", "02".repeat(32),
                         "decoder_model_merged", "03".repeat(32)),
-                "0.1.0", 17, DEFAULTS, new ModelInfo.Runtime("onnxruntime", "1.29.0", "CPU"));
+                "0.1.0", 17, DEFAULTS, new ModelInfo.Runtime("onnxruntime", "1.29.0", "CPU"),
+                new ModelInfo.Identity("9a".repeat(32), "dermcap-bundle/1", "2025-08-30T00:00:00Z", "dermcap-export", "0.1.0",
+                        new ModelInfo.Preprocessing(224, "shortest", "bicubic", "center",
+                                List.of(0.48145466, 0.4578275, 0.40821073), List.of(0.26862954, 0.26130258, 0.27577711))));
     }
 
     @Override

@@ -6,6 +6,7 @@ import io.dermcap.events.CaptionRequest;
 import io.dermcap.events.ErrorCode;
 import io.dermcap.events.FailureEvent;
 import io.dermcap.events.FinishReason;
+import io.dermcap.events.RequestedAtSource;
 import io.dermcap.events.GenerationOverrides;
 import io.dermcap.events.Passthrough;
 import io.dermcap.storage.FetchException;
@@ -76,6 +77,16 @@ class CaptionTopologyTest {
             assertThat(e.getSource().getTopic()).isEqualTo(TopologyHarness.REQUESTS);
             assertThat(e.getSource().getOffset()).isEqualTo(i);
             assertThat(e.getRequestedAt()).isEqualTo(java.time.Instant.parse("2025-12-31T23:59:00Z"));
+            assertThat(e.getRequestedAtSource()).isEqualTo(RequestedAtSource.REQUEST);
+            assertThat(e.getBundle().getManifestSha256()).isEqualTo("9a".repeat(32));
+            assertThat(e.getBundle().getCreated()).isEqualTo("2025-08-30T00:00:00Z");
+            assertThat(e.getBundle().getExporterVersion()).isEqualTo("0.1.0");
+            assertThat(e.getBundle().getName()).isEqualTo(e.getModel().getBundleName());
+            assertThat(e.getBundle().getPreprocessing().getMean()).containsExactly(0.48145466, 0.4578275, 0.40821073);
+            assertThat(e.getTimings().getBatch().getSize()).isEqualTo(e.getRuntime().getBatchSize());
+            assertThat(e.getTimings().getBatch().getEncodeMs()).isEqualTo(1.0);
+            assertThat(e.getTimings().getBatch().getDecodeMs()).isEqualTo(2.0);
+            assertThat(e.getTimings().getInServiceMs()).isNotNull().isGreaterThanOrEqualTo(0.0);
         }
         assertThat(h.captioner.batchSizes).allSatisfy(s -> assertThat(s).isBetween(1, 4));
         assertThat(h.captioner.batchSizes.stream().mapToInt(Integer::intValue).sum()).isEqualTo(n);
@@ -156,6 +167,28 @@ class CaptionTopologyTest {
         assertThat(f.getAttempts()).isZero();
         assertThat(f.getSource().getOffset()).isZero();
         assertThat(f.getInstanceId()).isEqualTo("test-instance");
+        assertThat(f.getRequestedAtSource()).isEqualTo(RequestedAtSource.RECORD_TIMESTAMP);
+        assertThat(f.getBundle().getManifestSha256()).isEqualTo("9a".repeat(32));
+    }
+
+    @Test
+    void aRequestWithoutRequestedAtSaysItsTimeIsTheRecordTimestamp() {
+        h.fetcher.put("s3://b/t", 1);
+        CaptionRequest r = TopologyHarness.request("t", "s3://b/t");
+        r.setRequestedAt(null);
+        java.time.Instant recordTime = java.time.Instant.parse("2026-01-02T03:04:05.678Z");
+        h.requests.pipeInput(new TestRecord<>("t", r, recordTime));
+        h.awaitOutcomes(1);
+        CaptionEvent e = h.captionsSeen.get(0).value;
+        assertThat(e.getRequestedAt()).isEqualTo(recordTime);
+        assertThat(e.getRequestedAtSource()).isEqualTo(RequestedAtSource.RECORD_TIMESTAMP);
+    }
+
+    @Test
+    void timingsAreWholeMicroseconds() {
+        assertThat(EventLineage.millis(130_930_773L)).hasToString("130.931");
+        assertThat(EventLineage.millis(999L)).hasToString("0.001");
+        assertThat(EventLineage.millis(3_000_000L)).isEqualTo(3.0);
     }
 
     @Test

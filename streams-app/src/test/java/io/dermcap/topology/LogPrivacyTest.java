@@ -73,6 +73,7 @@ class LogPrivacyTest {
             }
         }
         assertThat(lines).as("the scenario logged at INFO").isNotEmpty();
+
         for (String line : lines) {
             for (String secret : secrets) {
                 assertThat(line).doesNotContain(secret);

@@ -56,6 +56,11 @@ final class Recovery {
         return d;
     }
 
+    /** Adds a recovery time measured some other way (kill to ready, say). */
+    void add(Duration d) {
+        times.add(d);
+    }
+
     List<Duration> times() {
         return times;
     }

@@ -35,10 +35,12 @@ public final class Bundle {
 
     private final Path dir;
     private final Manifest manifest;
+    private final String manifestSha256;
 
-    private Bundle(Path dir, Manifest manifest) {
+    private Bundle(Path dir, Manifest manifest, String manifestSha256) {
         this.dir = dir;
         this.manifest = manifest;
+        this.manifestSha256 = manifestSha256;
     }
 
     public Path dir() {
@@ -49,28 +51,47 @@ public final class Bundle {
         return manifest;
     }
 
+    /** Lower-case hex sha256 of the manifest.json bytes the manifest was parsed from: the bundle's identity. */
+    public String manifestSha256() {
+        return manifestSha256;
+    }
+
     public Path file(String graph) {
         return dir.resolve(manifest.graphs().get(graph).file());
     }
 
     /** Reads and verifies the bundle in {@code dir}; hashes the files in parallel. */
     public static Bundle load(Path dir) throws BundleException {
-        Manifest manifest = readManifest(dir);
+        Path file = dir.resolve("manifest.json");
+        byte[] bytes = readBytes(file);
+        Manifest manifest = parseManifest(file, bytes);
         checkManifest(manifest);
         verifyFiles(dir, manifest);
-        return new Bundle(dir, manifest);
+        return new Bundle(dir, manifest, Sha256.of(bytes));
     }
 
     static Manifest readManifest(Path dir) throws BundleException {
         Path file = dir.resolve("manifest.json");
+        return parseManifest(file, readBytes(file));
+    }
+
+    private static byte[] readBytes(Path file) throws BundleException {
+        try {
+            return Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new BundleException(Reason.FILE_MISSING, file + ": no manifest.json in the bundle folder", e);
+        } catch (IOException e) {
+            throw new BundleException(Reason.MANIFEST_INVALID, file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Manifest parseManifest(Path file, byte[] bytes) throws BundleException {
         ObjectMapper json = new ObjectMapper()
                 .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
                 .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
                 .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES);
         try {
-            return json.readValue(file.toFile(), Manifest.class);
-        } catch (NoSuchFileException | java.io.FileNotFoundException e) {
-            throw new BundleException(Reason.FILE_MISSING, file + ": no manifest.json in the bundle folder", e);
+            return json.readValue(bytes, Manifest.class);
         } catch (IOException e) {
             String detail = e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
             throw new BundleException(Reason.MANIFEST_INVALID, file + ": " + detail, e);

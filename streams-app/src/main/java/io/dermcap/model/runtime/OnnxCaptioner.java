@@ -79,7 +79,7 @@ public final class OnnxCaptioner implements Captioner {
                 p.maxNewTokens(), p.minNewTokens(), p.noRepeatNgramSize(), p.repetitionPenalty(), p.lengthPenalty(),
                 p.earlyStopping(), p.badWords().tokenIds(), p.text().collapseWhitespace())));
         this.defaults = profiles.get(g.defaultProfile());
-        this.info = modelInfo(bundle.manifest(), defaults, models);
+        this.info = modelInfo(bundle, defaults, models);
         this.loadTimings = loadTimings;
     }
 
@@ -273,7 +273,8 @@ public final class OnnxCaptioner implements Captioner {
         }
     }
 
-    private static ModelInfo modelInfo(Manifest m, GenerationSettings defaults, OnnxModels models) {
+    private static ModelInfo modelInfo(Bundle bundle, GenerationSettings defaults, OnnxModels models) {
+        Manifest m = bundle.manifest();
         Manifest.Lineage l = m.lineage();
         Map<String, String> graphs = new LinkedHashMap<>();
         for (String g : Bundle.GRAPHS) {
@@ -294,7 +295,18 @@ public final class OnnxCaptioner implements Captioner {
                 m.exporter() == null ? null : m.exporter().version(),
                 m.exporter() == null ? 0 : m.exporter().opset(),
                 defaults,
-                new ModelInfo.Runtime("onnxruntime", models.env.getVersion(), models.executionProvider));
+                new ModelInfo.Runtime("onnxruntime", models.env.getVersion(), models.executionProvider),
+                identity(bundle));
+    }
+
+    private static ModelInfo.Identity identity(Bundle bundle) {
+        Manifest m = bundle.manifest();
+        Manifest.Preprocessing p = m.preprocessing();
+        return new ModelInfo.Identity(bundle.manifestSha256(), m.format(), m.created(),
+                m.exporter() == null ? null : m.exporter().name(),
+                m.exporter() == null ? null : m.exporter().version(),
+                p == null ? null : new ModelInfo.Preprocessing(p.imageSize(), p.resize(), p.interpolation(), p.crop(),
+                        java.util.Arrays.stream(p.mean()).boxed().toList(), java.util.Arrays.stream(p.std()).boxed().toList()));
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.dermcap.model.bundle;
 
+import io.dermcap.Sha256;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -32,6 +33,7 @@ class BundleTest {
         Bundle bundle = Bundle.load(TINY);
         assertThat(bundle.manifest().name()).isEqualTo("dermlip-gpt2-captioner-random-tiny");
         assertThat(bundle.manifest().model().numLayers()).isEqualTo(2);
+        assertThat(bundle.manifestSha256()).isEqualTo(Sha256.of(TINY.resolve("manifest.json")));
         assertThat(bundle.file(Bundle.DECODER)).exists();
     }
 
