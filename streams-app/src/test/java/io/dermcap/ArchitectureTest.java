@@ -7,6 +7,7 @@ import com.tngtech.archunit.lang.ArchRule;
 import io.dermcap.model.runtime.OnnxCaptioner;
 import io.dermcap.storage.StorageFetcher;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.Topology;
 import org.junit.jupiter.api.Test;
 
 import java.io.InputStream;
@@ -68,8 +69,15 @@ class ArchitectureTest {
                 .because("the service and the command line are where things are wired together"));
         check(noClasses().that().resideOutsideOfPackages(SERVICE_PACKAGE, CLI, "io.dermcap.model.runtime..",
                         "io.dermcap.storage..")
-                .should().dependOnClassesThat().belongToAnyOf(KafkaStreams.class, OnnxCaptioner.class, StorageFetcher.class)
-                .because("the engine, the fetcher and the streams are built and started in the wiring only"));
+                .should().dependOnClassesThat().belongToAnyOf(OnnxCaptioner.class, StorageFetcher.class)
+                .because("the engine and the fetcher are built in the wiring only"));
+        check(noClasses().that().resideOutsideOfPackages(SERVICE_PACKAGE, CLI, "io.dermcap.audit..")
+                .should().dependOnClassesThat().belongToAnyOf(KafkaStreams.class)
+                .because("the streams are built and started in the wiring; the audit endpoint only queries their stores"));
+        check(noClasses().that().resideOutsideOfPackages(SERVICE_PACKAGE, CLI)
+                .should().callConstructor(KafkaStreams.class, Topology.class, Properties.class)
+                .orShould().callMethod(KafkaStreams.class, "start")
+                .because("only the wiring builds and starts the streams"));
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.dermcap.demo;
 
 import io.dermcap.Sha256;
+import io.dermcap.audit.Credentials;
 import io.dermcap.config.Config;
 import io.dermcap.config.ConfigException;
 import io.dermcap.config.ConfigKeys;
@@ -111,6 +112,8 @@ public final class Demo {
     private final PrintWriter out;
     private final String run = UUID.randomUUID().toString().substring(0, 6);
     private final DemoLedger ledger = new DemoLedger();
+    /** The audit page's token for this run: random, printed once, stored nowhere but as a hash. */
+    private final String auditToken = newToken();
     private final Deque<Step> cleanup = new ArrayDeque<>();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private volatile boolean cleanedUp;
@@ -191,6 +194,7 @@ public final class Demo {
         awaitReady(service);
         say(String.format(Locale.ROOT, "service     ready in %.1f s; metrics and health at http://127.0.0.1:%d/metrics, /health/ready",
                 seconds(t0), service.opsPort()));
+        say("audit page  " + service.auditUrl() + "  token " + auditToken + "  (one-off, shown only here)");
 
         try (KafkaConsumer<String, byte[]> consumer = outcomeConsumer(admin, topics);
              AvroSerde<CaptionEvent> captions = serde(CaptionEvent.class, config);
@@ -210,7 +214,8 @@ public final class Demo {
         if (settings.keepRunning()) {
             say("");
             say("kept running (--keep-running): Kafka " + servers.bootstrap() + ", S3 " + servers.s3().endpoint()
-                    + ", ops http://127.0.0.1:" + service.opsPort() + "; Ctrl-C stops and cleans up");
+                    + ", ops http://127.0.0.1:" + service.opsPort() + ", audit page " + service.auditUrl()
+                    + "; Ctrl-C stops and cleans up");
             service.awaitStop();
         }
         return summary.success() ? 0 : 1;
@@ -267,6 +272,11 @@ public final class Demo {
         String prefix = ownCluster ? "" : "dermcap-demo-" + run + "-";
         c.put(ConfigKeys.KAFKA_APPLICATION_ID.key(), ownCluster ? "dermcap-demo" : "dermcap-demo-" + run);
         c.put(ConfigKeys.KAFKA_STATE_DIR, work.resolve("streams-state").toString());
+        // the audit page, on loopback, for this run's one-off token (the file holds only its hash)
+        c.put(ConfigKeys.AUDIT_ENABLED.name(), "true");
+        c.put(ConfigKeys.AUDIT_HOST.name(), "127.0.0.1");
+        c.put(ConfigKeys.AUDIT_PORT.name(), "0");
+        c.put(ConfigKeys.AUDIT_CREDENTIALS.name(), Credentials.sha256Entry("demo", auditToken));
         c.put(ConfigKeys.TOPIC_REQUESTS.name(), prefix + ConfigKeys.TOPIC_REQUESTS.defaultValue());
         c.put(ConfigKeys.TOPIC_CAPTIONS.name(), prefix + ConfigKeys.TOPIC_CAPTIONS.defaultValue());
         c.put(ConfigKeys.TOPIC_FAILURES.name(), prefix + ConfigKeys.TOPIC_FAILURES.defaultValue());
@@ -283,6 +293,12 @@ public final class Demo {
         c.put(ConfigKeys.HTTP_PORT.name(), Integer.toString(settings.httpPort()));
         c.putAll(settings.overrides());
         return c;
+    }
+
+    private static String newToken() {
+        byte[] bytes = new byte[24];
+        new java.security.SecureRandom().nextBytes(bytes);
+        return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
     }
 
     /** Written to a file and read back by {@link Config#load}, as {@code dermcap run --config} does. */

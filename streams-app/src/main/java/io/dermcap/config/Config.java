@@ -1,5 +1,7 @@
 package io.dermcap.config;
 
+import io.dermcap.audit.AuditOptions;
+import io.dermcap.audit.Credentials;
 import io.dermcap.image.ImageLimits;
 import io.dermcap.metrics.MetricsOptions;
 import io.dermcap.model.EngineOptions;
@@ -8,6 +10,7 @@ import io.dermcap.registry.RequestSubjectCheck;
 import io.dermcap.storage.AddressClass;
 import io.dermcap.storage.StorageOptions;
 import io.dermcap.topology.BatchOptions;
+import io.dermcap.topology.OutcomeStores;
 import io.dermcap.topology.StreamsProperties;
 import io.dermcap.topology.TopologyOptions;
 
@@ -88,7 +91,8 @@ public final class Config {
         }
         return new DermcapConfig(Path.of(get(source, ConfigKeys.BUNDLE_DIR)), engine(source), imageLimits(source, storage),
                 topology, batch, http, streams.properties(), streams.maxPollInterval(), streams.stallLimit(), storage, serde, serdeSettings,
-                get(source, ConfigKeys.LOG_LEVEL), RequestSubjectCheck.Mode.parse(get(source, ConfigKeys.REQUEST_SUBJECT_CHECK)));
+                get(source, ConfigKeys.LOG_LEVEL), RequestSubjectCheck.Mode.parse(get(source, ConfigKeys.REQUEST_SUBJECT_CHECK)),
+                audit(source));
     }
 
     /** {@link #offline(Path, Map, Map)} with this process's environment. */
@@ -131,6 +135,64 @@ public final class Config {
     /** The byte limit is the storage's: the fetcher and the decoder hold an image to the same one. */
     private static ImageLimits imageLimits(ConfigSource source, StorageOptions storage) {
         return new ImageLimits(get(source, ConfigKeys.IMAGE_MAX_PIXELS), storage.maxBytes());
+    }
+
+    /** The audit settings, or null when off; on, credentials are required and plain http only on loopback. */
+    private static AuditOptions audit(ConfigSource source) {
+        if (!get(source, ConfigKeys.AUDIT_ENABLED)) {
+            return null;
+        }
+        String file = get(source, ConfigKeys.AUDIT_CREDENTIALS_FILE);
+        StringBuilder entries = new StringBuilder(get(source, ConfigKeys.AUDIT_CREDENTIALS));
+        if (!file.isBlank()) {
+            try {
+                entries.append('\n').append(java.nio.file.Files.readString(Path.of(file)));
+            } catch (IOException e) {
+                throw new ConfigException(ConfigKeys.AUDIT_CREDENTIALS_FILE.name(), "cannot read " + file + ": "
+                        + e.getClass().getSimpleName());
+            }
+        }
+        Credentials credentials;
+        try {
+            credentials = Credentials.parse(entries.toString());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(ConfigKeys.AUDIT_CREDENTIALS_FILE.name(), "(or " + ConfigKeys.AUDIT_CREDENTIALS.name()
+                    + "): " + e.getMessage() + "; the audit endpoint needs at least one client when audit.enabled=true");
+        }
+        String host = get(source, ConfigKeys.AUDIT_HOST);
+        String keyStore = get(source, ConfigKeys.AUDIT_KEYSTORE);
+        if (keyStore.isBlank() && !loopback(host) && !get(source, ConfigKeys.AUDIT_PLAIN_HTTP)) {
+            throw new ConfigException(ConfigKeys.AUDIT_KEYSTORE.name(), "is required when audit.host (" + host
+                    + ") is not a loopback address: PHI must not cross a network in clear text");
+        }
+        String advertised = get(source, ConfigKeys.AUDIT_ADVERTISED_HOST);
+        if (advertised.isBlank()) {
+            advertised = host.equals("0.0.0.0") || host.equals("::") ? hostName() : host;
+        }
+        String field = get(source, ConfigKeys.AUDIT_INDEX_PASSTHROUGH);
+        OutcomeStores.PassthroughField passthrough = null;
+        if (!field.isBlank()) {
+            try {
+                passthrough = new OutcomeStores.PassthroughField(field);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(ConfigKeys.AUDIT_INDEX_PASSTHROUGH.name(), "'" + field + "' " + e.getMessage());
+            }
+        }
+        String accessLog = get(source, ConfigKeys.AUDIT_ACCESS_LOG);
+        return new AuditOptions(host, get(source, ConfigKeys.AUDIT_PORT), advertised, credentials,
+                keyStore.isBlank() ? null : new AuditOptions.KeyStoreFile(Path.of(keyStore),
+                        get(source, ConfigKeys.AUDIT_KEYSTORE_PASSWORD), get(source, ConfigKeys.AUDIT_KEYSTORE_TYPE)),
+                get(source, ConfigKeys.AUDIT_FORWARD_TIMEOUT), get(source, ConfigKeys.AUDIT_RATE),
+                accessLog.isBlank() ? null : Path.of(accessLog),
+                new OutcomeStores.Options(get(source, ConfigKeys.AUDIT_RETENTION), passthrough));
+    }
+
+    private static boolean loopback(String host) {
+        try {
+            return InetAddress.getByName(host).isLoopbackAddress();
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private static StorageOptions storage(ConfigSource source) {

@@ -138,6 +138,37 @@ public final class ConfigKeys {
     public static final Key<String> STORAGE_TRUSTSTORE_TYPE = new Key<>("storage.https.truststore.type", "PKCS12",
             "Its type (PKCS12 or JKS)", nonBlank());
 
+    public static final Key<Boolean> AUDIT_ENABLED = new Key<>("audit.enabled", "false",
+            "Keep every outcome in queryable state stores and serve the audit API and page (needs credentials)", bool());
+    public static final Key<String> AUDIT_HOST = new Key<>("audit.host", "127.0.0.1",
+            "Address of the audit endpoint (its own listener, apart from the operations endpoint)", nonBlank());
+    public static final Key<Integer> AUDIT_PORT = new Key<>("audit.port", "8443", "Its port; 0: any free port", integer(0, 65535));
+    public static final Key<String> AUDIT_ADVERTISED_HOST = new Key<>("audit.advertised.host", "",
+            "Host other instances use to reach this one (Kafka Streams application.server); empty: audit.host, or the host name when that is 0.0.0.0",
+            text());
+    public static final Key<String> AUDIT_CREDENTIALS_FILE = new Key<>("audit.credentials.file", "",
+            "File of clients, one 'NAME sha256:HEX' or 'NAME pbkdf2-sha256:ITER:SALT:HASH' per line (hashes, never secrets)",
+            text());
+    public static final Key<String> AUDIT_CREDENTIALS = new Key<>("audit.credentials", "",
+            "The same entries inline, ';'-separated (e.g. DERMCAP_AUDIT_CREDENTIALS); used with or instead of the file", text());
+    public static final Key<String> AUDIT_KEYSTORE = new Key<>("audit.tls.keystore.location", "",
+            "Key store with the endpoint's TLS certificate; empty: plain http, allowed on a loopback address only", text());
+    public static final Key<String> AUDIT_KEYSTORE_PASSWORD = new Key<>("audit.tls.keystore.password", "", "Its password", text());
+    public static final Key<String> AUDIT_KEYSTORE_TYPE = new Key<>("audit.tls.keystore.type", "PKCS12",
+            "Its type (PKCS12 or JKS)", nonBlank());
+    public static final Key<Boolean> AUDIT_PLAIN_HTTP = new Key<>("audit.http.plain.allowed", "false",
+            "Serve plain http on a non-loopback address (behind a TLS-terminating proxy only)", bool());
+    public static final Key<Duration> AUDIT_RETENTION = new Key<>("audit.retention.ms", "604800000",
+            "How long outcomes stay queryable (older store segments are dropped)", millis(60_000, 10L * 365 * 86_400_000));
+    public static final Key<String> AUDIT_INDEX_PASSTHROUGH = new Key<>("audit.index.passthrough", "",
+            "Passthrough field indexed for lookups: a string field of Passthrough or correlation.<key>; empty: none", text());
+    public static final Key<Duration> AUDIT_FORWARD_TIMEOUT = new Key<>("audit.forward.timeout.ms", "5000",
+            "How long a lookup waits for the instance that owns the data", millis(100, 120_000));
+    public static final Key<Integer> AUDIT_RATE = new Key<>("audit.rate.limit.per.minute", "600",
+            "Requests per client (or per address before authentication) per minute", integer(1, 1_000_000));
+    public static final Key<String> AUDIT_ACCESS_LOG = new Key<>("audit.access.log", "",
+            "File the access log is appended to; empty: the dermcap.audit.access logger", text());
+
     public static final List<Section> SECTIONS = List.of(
             new Section("Service", List.of(INSTANCE_ID, LOG_LEVEL)),
             new Section("Model", List.of(BUNDLE_DIR, ENGINE_THREADS, ENGINE_OPTIMIZATION, ENGINE_PROVIDER,
@@ -151,7 +182,11 @@ public final class ConfigKeys {
                     STORAGE_CONNECT_TIMEOUT, STORAGE_READ_TIMEOUT, STORAGE_ATTEMPT_TIMEOUT, STORAGE_S3_ENDPOINT,
                     STORAGE_S3_REGION, STORAGE_S3_PATH_STYLE, STORAGE_S3_ACCESS_KEY, STORAGE_S3_SECRET_KEY,
                     STORAGE_TRUSTSTORE, STORAGE_TRUSTSTORE_PASSWORD, STORAGE_TRUSTSTORE_TYPE)),
-            new Section("Operations endpoint", List.of(HTTP_HOST, HTTP_PORT)));
+            new Section("Operations endpoint", List.of(HTTP_HOST, HTTP_PORT)),
+            new Section("Audit endpoint", List.of(AUDIT_ENABLED, AUDIT_HOST, AUDIT_PORT, AUDIT_ADVERTISED_HOST,
+                    AUDIT_CREDENTIALS_FILE, AUDIT_CREDENTIALS, AUDIT_KEYSTORE, AUDIT_KEYSTORE_PASSWORD, AUDIT_KEYSTORE_TYPE,
+                    AUDIT_PLAIN_HTTP, AUDIT_RETENTION, AUDIT_INDEX_PASSTHROUGH, AUDIT_FORWARD_TIMEOUT, AUDIT_RATE,
+                    AUDIT_ACCESS_LOG)));
 
     /** Pass-through prefixes: keys under them are handed to a library as they are (prefix removed). */
     static final List<String> PREFIXES = List.of(KAFKA_PREFIX, SERDE_PREFIX);
@@ -207,6 +242,11 @@ public final class ConfigKeys {
                             + BATCH_BACKPRESSURE_BLOCK.name() + ")",
                     "A smaller value than " + StreamsProperties.BLOCKS_PER_POLL + " x " + BATCH_BACKPRESSURE_BLOCK.name()
                             + " is refused"),
+            new PassThrough(KAFKA_PREFIX + StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, "0 (Kafka Streams default)",
+                    "Standby copies of each task's stores (the audit stores too): lookups survive a failed instance"),
+            new PassThrough(KAFKA_PREFIX + StreamsConfig.APPLICATION_SERVER_CONFIG, "(set by dermcap)",
+                    "With " + AUDIT_ENABLED.name() + ": " + AUDIT_ADVERTISED_HOST.name()
+                            + " and the audit port; other instances forward lookups there"),
             new PassThrough(KAFKA_PREFIX + ProducerConfig.TRANSACTION_TIMEOUT_CONFIG,
                     "max(" + StreamsProperties.MIN_TRANSACTION_TIMEOUT_MS + ", commit + " + StreamsProperties.BLOCKS_PER_POLL
                             + " x " + BATCH_BACKPRESSURE_BLOCK.name() + ")",

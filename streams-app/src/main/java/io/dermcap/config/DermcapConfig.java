@@ -1,5 +1,6 @@
 package io.dermcap.config;
 
+import io.dermcap.audit.AuditOptions;
 import io.dermcap.image.ImageLimits;
 import io.dermcap.metrics.MetricsOptions;
 import io.dermcap.model.EngineOptions;
@@ -24,6 +25,7 @@ import java.util.Properties;
  * @param serde               the registry serdes' settings, parsed
  * @param serdeSettings       the same as given (Confluent keys, {@code serde.} prefix removed), for checks
  * @param requestSubjectCheck what the start does about a missing or unreadable request subject
+ * @param audit               the audit endpoint and stores, or null when {@code audit.enabled} is false
  */
 public record DermcapConfig(
         Path bundleDir,
@@ -39,7 +41,8 @@ public record DermcapConfig(
         AvroSerdeConfig serde,
         Map<String, String> serdeSettings,
         String logLevel,
-        RequestSubjectCheck.Mode requestSubjectCheck) {
+        RequestSubjectCheck.Mode requestSubjectCheck,
+        AuditOptions audit) {
 
     public DermcapConfig {
         serdeSettings = Map.copyOf(serdeSettings);

@@ -1,6 +1,8 @@
 package io.dermcap.service;
 
 import ch.qos.logback.classic.Level;
+import io.dermcap.audit.AuditServer;
+import io.dermcap.audit.ClusterOutcomes;
 import io.dermcap.config.DermcapConfig;
 import io.dermcap.events.CaptionEvent;
 import io.dermcap.events.CaptionRequest;
@@ -39,6 +41,7 @@ import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.apache.kafka.streams.state.HostInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,6 +79,7 @@ public final class CaptionService implements AutoCloseable {
     private volatile StorageFetcher fetcher;
     private volatile InferencePipeline pipeline;
     private volatile KafkaStreams streams;
+    private volatile AuditServer audit;
     private AutoCloseable streamsMetrics;
     private volatile boolean closing;
     private final CommitStall stall;
@@ -129,6 +133,10 @@ public final class CaptionService implements AutoCloseable {
         StartupChecks.topics(config).forEach(t -> log.info("event=topic_checked {}", t));
         ImagePreprocessor preprocessor = new ImagePreprocessor(engine.preprocessing(), config.imageLimits());
         fetcher = new StorageFetcher(config.storage());
+        if (config.audit() != null) {
+            audit = AuditServer.start(config.audit(), fetcher, config.imageLimits(), topology.instanceId());
+            log.info("event=audit_listening port={} tls={}", audit.port(), audit.tls() != null);
+        }
         pipeline = new InferencePipeline(captioner, fetcher, preprocessor::preprocess, config.batch().pipeline(), metrics);
         // crash-only: with the engine thread gone nothing would finish again; stop so that a
         // supervisor restarts the process (the pending requests are redone from the buffer store)
@@ -160,7 +168,19 @@ public final class CaptionService implements AutoCloseable {
         log.info("event=group_membership group_instance_id={} session_timeout_ms={}",
                 props.getProperty(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, "(per prefix)"),
                 props.getProperty(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "(per prefix)"));
-        streams = new KafkaStreams(CaptionTopology.build(topology, config.batch(), serdes, captioner, pipeline, metrics), props);
+        HostInfo self = null;
+        if (audit != null) {
+            // other instances find this one's stores (and forward lookups) at this address
+            self = new HostInfo(config.audit().advertisedHost(), audit.port());
+            props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, self.host() + ":" + self.port());
+        }
+        streams = new KafkaStreams(CaptionTopology.build(topology, config.batch(), serdes, captioner, pipeline, metrics,
+                config.audit() == null ? null : config.audit().stores()), props);
+        if (audit != null) {
+            var passthrough = config.audit().stores().passthrough();
+            audit.attach(new ClusterOutcomes(streams, self, audit.tls(), config.audit().forwardTimeout(),
+                    passthrough == null ? null : passthrough.name()));
+        }
         streams.setUncaughtExceptionHandler(replaceWithBackoff());
         streams.setStateListener((now, before) -> {
             log.info("event=streams_state from={} to={}", before, now);
@@ -305,6 +325,12 @@ public final class CaptionService implements AutoCloseable {
         return s.metadataForLocalThreads().stream().mapToInt(t -> t.activeTasks().size()).sum();
     }
 
+    /** The audit page's address, or null when the audit is off. */
+    public String auditUrl() {
+        AuditServer a = audit;
+        return a == null ? null : a.url();
+    }
+
     /** The port of the operations endpoint (useful with {@code http.port=0}). */
     public int opsPort() {
         return ops.port();
@@ -335,6 +361,7 @@ public final class CaptionService implements AutoCloseable {
         }
         closing = true;
         log.info("event=stopping");
+        closeQuietly(audit);
         KafkaStreams s = streams;
         if (s != null) {
             s.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)

@@ -23,6 +23,7 @@ import java.util.function.LongSupplier;
  *                │                                  │
  *                └──────────── invalid ────────────►└────► failures
  * </pre>
+ * (with the audit stores on, {@link OutcomeStores}' indexer sits between events and the sinks)
  * plus undeserializable input records, which Kafka Streams writes to the failure topic through
  * {@link UndeserializableRecordHandler}. Every input record yields exactly one outcome record.
  */
@@ -40,26 +41,34 @@ public final class CaptionTopology {
     private CaptionTopology() {
     }
 
+    /** @param audit the audit stores' settings, or null for none */
     public static Topology build(TopologyOptions options, BatchOptions batch, EventSerdes serdes, Captioner captioner,
-                                 InferencePipeline pipeline, ServiceMetrics metrics) {
+                                 InferencePipeline pipeline, ServiceMetrics metrics, OutcomeStores.Options audit) {
         return build(options, batch, serdes, captioner, pipeline, metrics,
-                options.exactlyOnce() ? null : MicroBatcher.streamThreadCommits());
+                options.exactlyOnce() ? null : MicroBatcher.streamThreadCommits(), audit);
     }
 
     /** @param commitCounter see {@link MicroBatcher}; tests pass their own */
     static Topology build(TopologyOptions options, BatchOptions batch, EventSerdes serdes, Captioner captioner,
                           InferencePipeline pipeline, ServiceMetrics metrics,
-                          Function<ProcessorContext<?, ?>, LongSupplier> commitCounter) {
+                          Function<ProcessorContext<?, ?>, LongSupplier> commitCounter, OutcomeStores.Options audit) {
         Topology t = new Topology();
         t.addSource(SOURCE, new StringDeserializer(), serdes.requests().deserializer(), options.requestTopic());
         t.addProcessor(VALIDATE, () -> new RequestValidator(captioner, BATCH, EVENTS), SOURCE);
         t.addProcessor(BATCH, () -> new MicroBatcher(BUFFER_STORE, batch, pipeline, captioner, metrics, commitCounter), VALIDATE);
         t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BUFFER_STORE), Serdes.Long(),
                 new PendingRequestSerde()).withCachingDisabled(), BATCH);
-        t.addProcessor(EVENTS, () -> new OutcomeEvents(options, captioner.info(), metrics, CAPTIONS, FAILURES),
-                VALIDATE, BATCH);
-        t.addSink(CAPTIONS, options.captionTopic(), new StringSerializer(), serdes.captions().serializer(), EVENTS);
-        t.addSink(FAILURES, options.failureTopic(), new StringSerializer(), serdes.failures().serializer(), EVENTS);
+        // with the audit stores on, every event passes through their indexer on its way to its sink
+        String next = audit == null ? null : OutcomeStores.INDEX;
+        t.addProcessor(EVENTS, () -> new OutcomeEvents(options, captioner.info(), metrics,
+                next == null ? CAPTIONS : next, next == null ? FAILURES : next), VALIDATE, BATCH);
+        String sinkParent = EVENTS;
+        if (audit != null) {
+            OutcomeStores.addTo(t, audit, CAPTIONS, FAILURES, EVENTS);
+            sinkParent = OutcomeStores.INDEX;
+        }
+        t.addSink(CAPTIONS, options.captionTopic(), new StringSerializer(), serdes.captions().serializer(), sinkParent);
+        t.addSink(FAILURES, options.failureTopic(), new StringSerializer(), serdes.failures().serializer(), sinkParent);
         return t;
     }
 

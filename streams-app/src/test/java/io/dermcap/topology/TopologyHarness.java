@@ -52,11 +52,20 @@ final class TopologyHarness implements AutoCloseable {
     final List<KeyValue<String, FailureEvent>> failuresSeen = new ArrayList<>();
 
     TopologyHarness(BatchOptions batch, Function<ProcessorContext<?, ?>, LongSupplier> commitCounter) {
-        this(batch, commitCounter, new EventSerdes(new AvroTestSerde<>(CaptionRequest.class),
-                new AvroTestSerde<>(CaptionEvent.class), new AvroTestSerde<>(FailureEvent.class)));
+        this(batch, commitCounter, testSerdes());
+    }
+
+    static EventSerdes testSerdes() {
+        return new EventSerdes(new AvroTestSerde<>(CaptionRequest.class), new AvroTestSerde<>(CaptionEvent.class),
+                new AvroTestSerde<>(FailureEvent.class));
     }
 
     TopologyHarness(BatchOptions batch, Function<ProcessorContext<?, ?>, LongSupplier> commitCounter, EventSerdes serdes) {
+        this(batch, commitCounter, serdes, null);
+    }
+
+    TopologyHarness(BatchOptions batch, Function<ProcessorContext<?, ?>, LongSupplier> commitCounter, EventSerdes serdes,
+                    OutcomeStores.Options audit) {
         this.batch = batch;
         this.serdes = serdes;
         this.pipeline = new InferencePipeline(captioner, fetcher, new FakeDecoder(), batch.pipeline(), metrics);
@@ -64,7 +73,7 @@ final class TopologyHarness implements AutoCloseable {
                 "application.id", "dermcap-test"), batch).properties();
         props = CaptionTopology.withHandlers(props, new DeadLetters(options, captioner.info(), serdes.failures().serializer()));
         driver = new TopologyTestDriver(CaptionTopology.build(options, batch, serdes, captioner, pipeline, metrics,
-                commitCounter), props, Instant.parse("2026-01-01T00:00:00Z"));
+                commitCounter, audit), props, Instant.parse("2026-01-01T00:00:00Z"));
         requests = driver.createInputTopic(REQUESTS, new StringSerializer(), serdes.requests().serializer());
         rawRequests = driver.createInputTopic(REQUESTS, new ByteArraySerializer(), new ByteArraySerializer());
         captions = driver.createOutputTopic("captions", new StringDeserializer(), serdes.captions().deserializer());

@@ -33,7 +33,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The end-to-end benchmark (not part of the test suite: run it by name, see docs/benchmarks.md).
  * In one JVM and one run: (1) the offline engine's captions/s, batch after batch; (2) captions/s
  * through Kafka, S3 and the registry with a backlog of requests, in rounds alternating with (1);
- * (3) request-to-caption latency while requests arrive at half the rate measured in (2). Same
+ * (3) request-to-caption latency while requests arrive at half the rate measured in (2); (4) captions/s
+ * with the audit stores on against off ({@code -Ddermcap.bench.audit=false} skips it). Same
  * bundle, batch size, images and generation settings throughout.
  */
 class EndToEndBenchmark {
@@ -45,6 +46,8 @@ class EndToEndBenchmark {
     private static final int LATENCY_REQUESTS = Integer.getInteger("dermcap.bench.latency.requests", 48);
     private static final long DELAY_MS = Long.getLong("dermcap.bench.delay.ms", 200);
     private static final int ROUNDS = Integer.getInteger("dermcap.bench.rounds", 2);
+    /** Also measure captions/s with the audit stores on against off (section 4). */
+    private static final boolean AUDIT = Boolean.parseBoolean(System.getProperty("dermcap.bench.audit", "true"));
     private static final Duration TIMEOUT = Duration.ofMinutes(Long.getLong("dermcap.bench.timeout.minutes", 30));
 
     @Test
@@ -93,16 +96,10 @@ class EndToEndBenchmark {
                 offlineSeconds += offline[0];
                 offlineModelSeconds += offline[1];
 
-                String prefix = "tput" + round + "-";
-                Instant sent = Instant.now();
-                s.send(requests(s, keys, prefix));
                 expected += perRound;
-                int want = expected;
-                Outcomes out = s.awaitOutcomes(o -> o.distinctKeys() >= want, TIMEOUT);
-                List<CaptionEvent> tput = captions(out, prefix);
-                assertThat(tput).hasSize(perRound);
-                Instant last = tput.stream().map(CaptionEvent::getCaptionedAt).max(Instant::compareTo).orElseThrow();
-                streamSeconds += Duration.between(sent, last).toNanos() / 1e9;
+                Backlog backlog = backlog(s, keys, "tput" + round + "-", expected);
+                List<CaptionEvent> tput = backlog.captions();
+                streamSeconds += backlog.seconds();
                 // each event carries its batch's model time: summed per image it is the engine's busy time
                 streamModelSeconds += tput.stream().mapToDouble(e -> (e.getTimings().getEncodeMs()
                         + e.getTimings().getDecodeMs()) / e.getRuntime().getBatchSize()).sum() / 1000;
@@ -149,8 +146,11 @@ class EndToEndBenchmark {
                     rate, p50, p99, latencies[latencies.length - 1], latBatch));
             report.append(String.format("p99 bound batch.max.delay.ms + 1.5 x batch time = %.0f ms: %s%n",
                     bound, p99 <= bound ? "met" : "MISSED"));
-            report.append(String.format("load after %s%n", loadAverage()));
             assertThat(out.failures()).isEmpty();
+            if (AUDIT) {
+                auditOverhead(s, keys, want, images, report);
+            }
+            report.append(String.format("load after %s%n", loadAverage()));
         }
         System.out.println("\n=== dermcap end-to-end benchmark ===\n" + report);
         Path file = Path.of("target", "bench-e2e-" + BUNDLE.getFileName() + ".txt");
@@ -201,6 +201,55 @@ class EndToEndBenchmark {
             out.add(ServiceScenario.request(prefix + "-" + i, s.uri(keys.get(i))));
         }
         return out;
+    }
+
+    /** A backlog of requests through a service, and how long it took: sent until the last caption. */
+    private record Backlog(double seconds, List<CaptionEvent> captions) {
+    }
+
+    /** Sends one request per key and waits until the scenario has {@code expected} outcomes in all. */
+    private static Backlog backlog(ServiceScenario s, List<String> keys, String prefix, int expected) {
+        Instant sent = Instant.now();
+        s.send(requests(s, keys, prefix));
+        List<CaptionEvent> done = captions(s.awaitOutcomes(o -> o.distinctKeys() >= expected, TIMEOUT), prefix);
+        assertThat(done).hasSize(keys.size());
+        Instant last = done.stream().map(CaptionEvent::getCaptionedAt).max(Instant::compareTo).orElseThrow();
+        return new Backlog(Duration.between(sent, last).toNanos() / 1e9, done);
+    }
+
+    /**
+     * 4. The audit stores' cost: the same backlog through the service above (audit off) and a
+     * second one with the audit on (stores, index, endpoint), on its own topics, in alternating
+     * rounds so that a change of machine load hits both alike; only one of them works at a time.
+     */
+    private static void auditOverhead(ServiceScenario off, List<String> keys, int offSoFar, List<byte[]> images,
+                                      StringBuilder report) throws Exception {
+        try (ServiceScenario on = new ServiceScenario(2)) {
+            Map<String, String> settings = new java.util.HashMap<>(Map.of(
+                    "bundle.dir", BUNDLE.toAbsolutePath().toString(), "engine.threads", "0",
+                    "batch.max.size", Integer.toString(BATCH), "batch.max.delay.ms", Long.toString(DELAY_MS),
+                    "audit.enabled", "true", "audit.port", "0", "audit.index.passthrough", "correlation.case",
+                    "audit.credentials", io.dermcap.audit.Credentials.sha256Entry("bench", "bench-token")));
+            on.startInProcess("bench-audit", settings);
+            for (int i = 0; i < keys.size(); i++) {
+                on.putImage(keys.get(i), images.get(i));
+            }
+            backlog(on, keys.subList(0, BATCH), "warm", BATCH);
+            double offSeconds = 0;
+            double onSeconds = 0;
+            int onSoFar = BATCH;
+            for (int round = 0; round < ROUNDS; round++) {
+                offSoFar += keys.size();
+                offSeconds += backlog(off, keys, "off" + round + "-", offSoFar).seconds();
+                onSoFar += keys.size();
+                onSeconds += backlog(on, keys, "on" + round + "-", onSoFar).seconds();
+            }
+            double offRate = ROUNDS * keys.size() / offSeconds;
+            double onRate = ROUNDS * keys.size() / onSeconds;
+            report.append(String.format("audit stores off           %8.3f captions/s%n", offRate));
+            report.append(String.format("audit stores on            %8.3f captions/s%n", onRate));
+            report.append(String.format("ratio audit on / off       %.3f  (target >= 0.97)%n", onRate / offRate));
+        }
     }
 
     private static List<CaptionEvent> captions(Outcomes out, String prefix) {

@@ -53,6 +53,9 @@ class DemoIT {
         Matcher extracted = Pattern.compile("extracted to (\\S+)\\)").matcher(out);
         assertThat(extracted.find()).isTrue();
         assertThat(Path.of(extracted.group(1))).as("the temporary folder is deleted").doesNotExist();
+        Matcher audit = Pattern.compile("audit page  (http://127\\.0\\.0\\.1:\\d+/)  token (\\S{32})  \\(one-off").matcher(out);
+        assertThat(audit.find()).as("the audit page's address and one-off token are printed").isTrue();
+        assertThat(out.split(Pattern.quote(audit.group(2)), -1)).as("the token is printed once").hasSize(2);
     }
 
     @Test
