@@ -148,7 +148,7 @@ def test_vision_and_embedding_graphs_compute_what_torch_computes(tiny_export, ba
     assert np.array_equal(embed["inputs_embeds"], embeds.numpy())
 
 
-def test_graph_with_too_many_weights_for_protobuf_goes_to_external_data(tiny_export, tmp_path):
+def test_a_graph_with_many_weights_goes_to_external_data(tiny_export, tmp_path):
     # The threshold stands in for protobuf's 2 GB, which no test can afford to write.
     written = export_graphs(random_init.build("tiny", 0), str(tmp_path), external_data_threshold=1_000_000)
     assert written["vision_encoder"][1] is None  # 0.4 MB: inline
