@@ -5,8 +5,10 @@ import sys
 
 
 def cmd_train(args):
+    import dataclasses
     from . import train
-    train.train(args.out, cache_dir=args.cache)
+    overrides = {k: v for k, v in (("epochs", args.epochs), ("train_images", args.train_images)) if v is not None}
+    train.train(args.out, dataclasses.replace(train.HPARAMS, **overrides), cache_dir=args.cache)
 
 
 def cmd_heldout(args):
@@ -29,6 +31,8 @@ def parser():
                                      "checkpoint, its configs and training.json into --out")
     t.add_argument("--out", required=True, help="folder for the checkpoint")
     t.add_argument("--cache", help="folder to keep the rendered drawings in between runs (optional)")
+    t.add_argument("--epochs", type=int, help="instead of train.HPARAMS' (recorded in training.json)")
+    t.add_argument("--train-images", type=int, help="instead of train.HPARAMS' (recorded in training.json)")
     t.set_defaults(run=cmd_train)
     h = sub.add_parser("heldout", help="render the held-out drawings the demo and the semantic tests use")
     h.add_argument("--out", default="toy/heldout", help="folder (default toy/heldout)")

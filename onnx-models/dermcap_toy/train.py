@@ -53,6 +53,9 @@ class HParams:
     gpt2_heads: int = 2
     projector_hidden: int = 128
     prefix_tokens: int = 32
+    # weight of the attribute classifiers on the image embedding (training only, not exported):
+    # without them the language model learns the templates and never reads the image
+    attribute_loss_weight: float = 1.0
 
     def config(self) -> CaptionerConfig:
         return CaptionerConfig(
@@ -181,11 +184,13 @@ def _patch_means(conv1):
                 conv1[f, c, y * cell:(y + 1) * cell, x * cell:(x + 1) * cell] = 1.0 / (cell * cell)
 
 
-def hidden_states(model: Captioner, pixels, token_ids):
+def hidden_states(model: Captioner, pixels, token_ids, embedding=None):
     """GPT-2's final hidden state at every position of [prefix ; token_ids], for training (the
-    export graph keeps only the last position)."""
+    export graph keeps only the last position); `embedding`: the vision tower's output for `pixels`
+    when the caller has it already."""
     gpt2 = model.gpt2.transformer
-    x = torch.cat([model.encode_image(pixels), gpt2.wte(token_ids)], dim=1)
+    prefix = model.prefix(model.visual(pixels) if embedding is None else embedding)
+    x = torch.cat([prefix, gpt2.wte(token_ids)], dim=1)
     n = x.shape[1]
     x = x + gpt2.wpe(torch.arange(n))
     allowed = torch.ones(n, n, dtype=torch.bool).tril()[None, None]
@@ -195,12 +200,12 @@ def hidden_states(model: Captioner, pixels, token_ids):
     return gpt2.ln_f(x)
 
 
-def caption_loss(model, pixels, prompt_ids, caption_ids, lengths, used_ids):
+def caption_loss(model, pixels, prompt_ids, caption_ids, lengths, used_ids, embedding=None):
     """Mean full-vocabulary cross-entropy of the caption tokens (EOS included), and the fraction
     of them predicted exactly (argmax, teacher forced)."""
     batch = caption_ids.shape[0]
     tokens = torch.cat([prompt_ids.expand(batch, -1), caption_ids], dim=1)
-    h = hidden_states(model, pixels, tokens)
+    h = hidden_states(model, pixels, tokens, embedding)
     start = model.cfg.prefix_tokens + prompt_ids.shape[1] - 1  # the position that predicts caption token 0
     h = h[:, start:start + caption_ids.shape[1]]
     logits = h @ model.gpt2.transformer.wte.weight[used_ids].T
@@ -214,6 +219,32 @@ def caption_loss(model, pixels, prompt_ids, caption_ids, lengths, used_ids):
     nll = -log_probs.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
     correct = (log_probs.argmax(-1) == targets) & mask
     return nll[mask].mean(), correct.sum().item() / mask.sum().item()
+
+
+def attribute_labels(seeds):
+    """[N, A] class indices of each drawing's attributes, in ATTRIBUTES' order."""
+    names = list(lesions.ATTRIBUTES)
+    rows = []
+    for seed in seeds:
+        a = lesions.draw(seed).attributes
+        rows.append([list(lesions.ATTRIBUTES[n]).index(a[n]) for n in names])
+    return torch.tensor(rows)
+
+
+class AttributeHeads(torch.nn.Module):
+    """One linear classifier per attribute on the image embedding: a direct signal that teaches the
+    tower what to see (the captions' attribute words alone arrive too weakly through the LM)."""
+
+    def __init__(self, embed_dim):
+        super().__init__()
+        self.heads = torch.nn.ModuleList(torch.nn.Linear(embed_dim, len(v)) for v in lesions.ATTRIBUTES.values())
+
+    def loss(self, embedding, labels):
+        return sum(F.cross_entropy(h(embedding), labels[:, i]) for i, h in enumerate(self.heads)) / len(self.heads)
+
+    @torch.no_grad()
+    def correct(self, embedding, labels):
+        return torch.stack([h(embedding).argmax(-1) == labels[:, i] for i, h in enumerate(self.heads)], dim=1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -235,15 +266,19 @@ def train(out_dir, hp: HParams = HPARAMS, log=print, cache_dir=None):
     if unseen:
         raise ValueError(f"held-out captions use tokens never seen in training: {sorted(unseen)}")
     used_ids = torch.tensor(used)
+    train_labels = attribute_labels(range(hp.train_images))
+    eval_labels = attribute_labels(range(EVAL_SEED0, EVAL_SEED0 + hp.eval_images))
 
     model = Captioner(hp.config())
     init_weights(model, used_ids, hp.seed)
+    heads = AttributeHeads(hp.config().vision.embed_dim)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "wte" not in n and "wpe" not in n
              and "embedding" not in n]
     no_decay = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and "wte" not in n and "wpe" not in n
                                                                and "embedding" not in n)]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": hp.weight_decay},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=hp.lr, betas=(0.9, 0.98))
+                             {"params": no_decay, "weight_decay": 0.0},
+                             {"params": list(heads.parameters()), "weight_decay": 0.0}], lr=hp.lr, betas=(0.9, 0.98))
     steps_per_epoch = len(train_px) // hp.batch_size
     total = steps_per_epoch * hp.epochs
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / hp.warmup_steps)
@@ -254,26 +289,31 @@ def train(out_dir, hp: HParams = HPARAMS, log=print, cache_dir=None):
     for epoch in range(hp.epochs):
         model.train()
         order = rng.permutation(len(train_px))
-        running = []
+        running, running_attributes = [], []
         for b in range(steps_per_epoch):
             idx = np.sort(order[b * hp.batch_size:(b + 1) * hp.batch_size])
             width = int(train_len[idx].max())
-            loss, _ = caption_loss(model, pixel_values(dihedral(train_px[idx], rng)), prompt_ids,
-                                   torch.from_numpy(train_ids[idx, :width]), train_len[idx], used_ids)
+            pixels = pixel_values(dihedral(train_px[idx], rng))
+            embedding = model.visual(pixels)
+            loss, _ = caption_loss(model, pixels, prompt_ids, torch.from_numpy(train_ids[idx, :width]), train_len[idx],
+                                   used_ids, embedding)
+            attributes = heads.loss(embedding, train_labels[idx])
+            running_attributes.append(attributes.item())
+            loss = loss + hp.attribute_loss_weight * attributes
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
             sched.step()
             step += 1
-            running.append(loss.item())
+            running.append(loss.item() - hp.attribute_loss_weight * running_attributes[-1])
             if step % 20 == 0:
-                log(f"epoch {epoch} step {step}/{total} loss {np.mean(running[-20:]):.4f} "
-                    f"({time.perf_counter() - t0:.0f} s)")
+                log(f"epoch {epoch} step {step}/{total} caption loss {np.mean(running[-20:]):.4f} "
+                    f"attribute loss {np.mean(running_attributes[-20:]):.4f} ({time.perf_counter() - t0:.0f} s)")
         entry = {"epoch": epoch, "step": step, "train_loss": float(np.mean(running[-steps_per_epoch:])),
                  "seconds": time.perf_counter() - t0}
-        if epoch == hp.epochs - 1:
-            entry.update(evaluate(model, eval_px, eval_ids, eval_len, prompt_ids, used_ids, hp.batch_size))
+        entry.update(evaluate(model, heads, eval_px, eval_labels, eval_ids, eval_len, prompt_ids, used_ids,
+                              hp.batch_size))
         history.append(entry)
         log(json.dumps(history[-1]))
         save(model, out_dir, hp, history, render_seconds, time.perf_counter() - t0, len(used))
@@ -281,18 +321,25 @@ def train(out_dir, hp: HParams = HPARAMS, log=print, cache_dir=None):
 
 
 @torch.no_grad()
-def evaluate(model, px, ids, lengths, prompt_ids, used_ids, batch_size):
+def evaluate(model, heads, px, labels, ids, lengths, prompt_ids, used_ids, batch_size):
+    """Held-out caption loss and token accuracy (teacher forced), and the attribute classifiers'
+    accuracy per attribute (what the tower sees; the captions are scored by scripts/toy-model)."""
     model.eval()
-    losses, accs, weights = [], [], []
+    losses, accs, weights, correct = [], [], [], []
     for b in range(0, len(px), batch_size):
         width = int(lengths[b:b + batch_size].max())
-        loss, acc = caption_loss(model, pixel_values(px[b:b + batch_size]), prompt_ids,
-                                 torch.from_numpy(ids[b:b + batch_size, :width]), lengths[b:b + batch_size], used_ids)
+        pixels = pixel_values(px[b:b + batch_size])
+        embedding = model.visual(pixels)
+        loss, acc = caption_loss(model, pixels, prompt_ids, torch.from_numpy(ids[b:b + batch_size, :width]),
+                                 lengths[b:b + batch_size], used_ids, embedding)
+        correct.append(heads.correct(embedding, labels[b:b + batch_size]))
         n = int(lengths[b:b + batch_size].sum())
         losses.append(loss.item() * n)
         accs.append(acc * n)
         weights.append(n)
-    return {"heldout_loss": sum(losses) / sum(weights), "heldout_token_accuracy": sum(accs) / sum(weights)}
+    seen = torch.cat(correct).float().mean(0).tolist()
+    return {"heldout_loss": sum(losses) / sum(weights), "heldout_token_accuracy": sum(accs) / sum(weights),
+            "heldout_attribute_accuracy": dict(zip(lesions.ATTRIBUTES, seen))}
 
 
 CHECKPOINT = "toy-captioner.pt"
