@@ -14,6 +14,7 @@ from .model import CLIP_MEAN, CLIP_STD
 GPT2_SIZES = {
     "gpt2": (768, 12, 12), "gpt2-medium": (1024, 24, 16), "gpt2-large": (1280, 36, 20),
     "gpt2-xl": (1600, 48, 25), "distilgpt2": (768, 6, 12),
+    "dermcap-toy": (32, 4, 2),  # not a Hugging Face size: the toy captioner of onnx-models/dermcap_toy
 }
 _GENERATION_KEYS = [f for f in Settings.__dataclass_fields__ if f not in ("eos_token_id", "pad_token_id")]
 

@@ -65,17 +65,20 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@code dermcap demo}: a KRaft broker, an S3 API server and a registry (embedded, or given),
- * synthetic lesion images uploaded to the bucket, and the service started by {@link
+ * synthetic lesion drawings uploaded to the bucket (the toy captioner's held-out set, each with its
+ * true attributes), and the service started by {@link
  * CaptionService#start} exactly as {@code dermcap run} starts it, from a configuration read by
  * {@link Config#load}. It publishes one Avro request per image, prints every outcome as it is
- * read from the output topics, then a summary, and removes everything it started or created.
+ * read from the output topics next to its image's true attributes, then a summary with how many
+ * attributes the captions got right, and removes everything it started or created.
  */
 public final class Demo {
 
     /**
      * What to run against.
      *
-     * @param bundle           a bundle folder, or null for the built-in tiny bundle
+     * @param bundle           a bundle folder, or null for the built-in toy bundle
+     * @param seed             index of the first held-out drawing (they are used in order, cyclically)
      * @param bootstrapServers an external Kafka cluster, or null for an embedded broker
      * @param s3               an external S3 API server, or null for an embedded one
      * @param bucket           the bucket the images go to (created when missing)
@@ -105,13 +108,16 @@ public final class Demo {
 
     private static final Duration POLL = Duration.ofMillis(200);
     private static final Duration QUIET_NOTICE = Duration.ofSeconds(5);
+    /** The toy model gets at least this share of its drawings' attributes right, or the demo fails. */
+    static final double TOY_MIN_ACCURACY = 0.9;
     /** Generous: a cold JVM on a busy machine; a service that fails stops by itself and ends the wait. */
     private static final Duration READY_TIMEOUT = Duration.ofMinutes(5);
 
     private final Settings settings;
     private final PrintWriter out;
     private final String run = UUID.randomUUID().toString().substring(0, 6);
-    private final DemoLedger ledger = new DemoLedger();
+    private final HeldOutLesions heldOut = HeldOutLesions.builtIn();
+    private final DemoLedger ledger = new DemoLedger(heldOut.scorer());
     /** The audit page's token for this run: random, printed once, stored nowhere but as a hash. */
     private final String auditToken = newToken();
     private final Deque<Step> cleanup = new ArrayDeque<>();
@@ -169,11 +175,11 @@ public final class Demo {
         Path work = Files.createTempDirectory("dermcap-demo-");
         undo("temporary files " + work, () -> ServerSupport.deleteRecursively(work));
         say("dermcap demo " + run + ": " + settings.requests()
-                + " synthetic lesion images through the service, on the code path of `dermcap run`");
+                + " synthetic lesion drawings through the service, on the code path of `dermcap run`");
         Path bundle = settings.bundle();
         if (bundle == null) {
-            bundle = TinyBundle.extract(work.resolve("tiny-bundle"));
-            say("bundle      built-in tiny bundle (extracted to " + bundle + ")");
+            bundle = ToyBundle.extract(work.resolve("toy-bundle"));
+            say("bundle      built-in toy bundle (extracted to " + bundle + ")");
         } else {
             say("bundle      " + bundle.toAbsolutePath());
         }
@@ -190,7 +196,7 @@ public final class Demo {
         long t0 = System.nanoTime();
         CaptionService service = CaptionService.start(config);
         undo("dermcap service", service::close);
-        announceModel(service.model());
+        boolean toy = announceModel(service.model());
         awaitReady(service);
         say(String.format(Locale.ROOT, "service     ready in %.1f s; metrics and health at http://127.0.0.1:%d/metrics, /health/ready",
                 seconds(t0), service.opsPort()));
@@ -211,6 +217,12 @@ public final class Demo {
                     : "dermcap demo: FAILED: " + summary.missing().size() + " requests without an outcome"
                     + (service.stopped() ? " (the service stopped)" : " after " + settings.timeout().toSeconds() + " s"));
         }
+        boolean described = !toy || summary.attributeAccuracy() >= TOY_MIN_ACCURACY;
+        if (summary.success() && !described) {
+            say(String.format(Locale.ROOT, "dermcap demo: FAILED: the toy model's captions got only %d/%d attributes of its "
+                    + "drawings right (at least %.0f %% expected): the pipeline garbles images or captions", summary.attributesMatched(),
+                    summary.attributesTotal(), 100 * TOY_MIN_ACCURACY));
+        }
         if (settings.keepRunning()) {
             say("");
             say("kept running (--keep-running): Kafka " + servers.bootstrap() + ", S3 " + servers.s3().endpoint()
@@ -218,7 +230,7 @@ public final class Demo {
                     + "; Ctrl-C stops and cleans up");
             service.awaitStop();
         }
-        return summary.success() ? 0 : 1;
+        return summary.success() && described ? 0 : 1;
     }
 
     /** Where Kafka, S3 and the registry are: embedded here, or given. */
@@ -344,12 +356,12 @@ public final class Demo {
         say("topics      " + t.requestTopic() + " (2 partitions) -> " + t.captionTopic() + ", " + t.failureTopic());
     }
 
-    private record Upload(String requestId, String uri, String sha256, String label) {
+    private record Upload(String requestId, String uri, String sha256, String label, Map<String, String> truth) {
     }
 
     /**
-     * Generates the images and puts them into the bucket. On an existing server the objects (and
-     * the bucket, if this run made it) are deleted at the end.
+     * Puts held-out drawings into the bucket. On an existing server the objects (and the bucket,
+     * if this run made it) are deleted at the end.
      */
     private List<Upload> upload(StorageOptions.S3Options options) {
         long t0 = System.nanoTime();
@@ -361,31 +373,36 @@ public final class Demo {
         String prefix = "demo/" + run + "/";
         List<Upload> uploads = new ArrayList<>();
         long bytes = 0;
-        Map<SyntheticLesions.Format, Integer> formats = new java.util.EnumMap<>(SyntheticLesions.Format.class);
+        List<HeldOutLesions.Example> drawings = heldOut.examples();
         for (int i = 0; i < settings.requests(); i++) {
-            SyntheticLesions.Image image = SyntheticLesions.generate(settings.seed() + i);
-            String key = prefix + String.format(Locale.ROOT, "lesion-%03d.%s", i, image.format().extension());
-            String uri = bucket.put(key, image.bytes(), image.format().contentType());
-            uploads.add(new Upload(String.format(Locale.ROOT, "demo-%s-%03d", run, i), uri, Sha256.of(image.bytes()),
-                    image.describe()));
-            bytes += image.bytes().length;
-            formats.merge(image.format(), 1, Integer::sum);
+            HeldOutLesions.Example drawing = drawings.get((int) Math.floorMod(settings.seed() + i, (long) drawings.size()));
+            String key = prefix + String.format(Locale.ROOT, "lesion-%03d.jpg", i);
+            String uri = bucket.put(key, drawing.bytes(), "image/jpeg");
+            uploads.add(new Upload(String.format(Locale.ROOT, "demo-%s-%03d", run, i), uri, Sha256.of(drawing.bytes()),
+                    drawing.file(), drawing.attributes()));
+            bytes += drawing.bytes().length;
         }
-        say(String.format(Locale.ROOT, "images      %d synthetic lesions uploaded to s3://%s/%s (%s; %.0f KB) in %.1f s",
-                uploads.size(), settings.bucket(), prefix, formats.toString().replaceAll("[{}]", ""), bytes / 1024.0, seconds(t0)));
+        say(String.format(Locale.ROOT, "images      %d held-out synthetic drawings (JPEG; %.0f KB) uploaded to s3://%s/%s in %.1f s",
+                uploads.size(), bytes / 1024.0, settings.bucket(), prefix, seconds(t0)));
         return uploads;
     }
 
-    private void announceModel(ModelInfo m) {
+    /** Says what the model is; true for the toy captioner. */
+    private boolean announceModel(ModelInfo m) {
         say(String.format(Locale.ROOT, "model       %s %s on %s %s %s", m.bundleName(), m.bundleVersion(), m.runtime().engine(),
                 m.runtime().engineVersion(), m.runtime().executionProvider()));
-        if (m.randomWeights()) {
-            say("            RANDOM WEIGHTS with the real architecture" + (settings.bundle() == null ? " (at toy size)" : "")
-                    + ": the captions below are gibberish by design.");
+        boolean toy = ToyBundle.NAME.equals(m.bundleName());
+        if (toy) {
+            say("            TOY MODEL trained here on synthetic drawings (onnx-models/TOY.md): its captions describe these");
+            say("            drawings and nothing else; it is not a medical model. Export the released checkpoints into a");
+            say("            bundle (onnx-models/BUNDLE.md) and pass --bundle DIR for real captions.");
+        } else if (m.randomWeights()) {
+            say("            RANDOM WEIGHTS with the real architecture: the captions below are gibberish by design.");
             say("            Export the released checkpoints into a bundle (onnx-models/BUNDLE.md) and pass --bundle DIR for real captions.");
         } else if (m.checkpoint() != null) {
             say("            checkpoint " + m.checkpoint().file() + " sha256 " + m.checkpoint().sha256());
         }
+        return toy;
     }
 
     /** Waits for the service's own readiness probe, the one a deployment's readiness check calls. */
@@ -425,7 +442,7 @@ public final class Demo {
                                 .setCorrelation(Map.of("demo_run", run)).build())
                         .setRequestedAt(Instant.now().truncatedTo(ChronoUnit.MILLIS))
                         .build();
-                ledger.sent(u.requestId(), u.label(), System.nanoTime());
+                ledger.sent(u.requestId(), u.label(), u.truth(), System.nanoTime());
                 producer.send(new ProducerRecord<>(topic, u.requestId(), serde.serializer().serialize(topic, request)));
             }
             producer.flush();

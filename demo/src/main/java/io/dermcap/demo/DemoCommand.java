@@ -22,12 +22,15 @@ import java.util.concurrent.Callable;
         description = {
                 "See the service work end to end in one command, on embedded Kafka, S3 and registry.",
                 "Starts an embedded Kafka broker (KRaft), an embedded S3 API server (S3Proxy) and an in-process schema "
-                        + "registry, uploads synthetic lesion images, publishes one Avro request per image, runs the service "
-                        + "exactly as `dermcap run` does, prints each caption event with its lineage as it arrives and a "
-                        + "summary, then stops everything and deletes what it made. docs/demo.md has the details.",
-                "Without --bundle it uses the built-in tiny bundle: random weights with the real architecture, so the "
-                        + "captions are gibberish by design.",
-                "Exit status: 0 when every request got its caption; 1 when one failed or got no outcome in time; "
+                        + "registry, uploads synthetic lesion drawings, publishes one Avro request per image, runs the service "
+                        + "exactly as `dermcap run` does, prints each caption event with its lineage and its drawing's true "
+                        + "attributes as it arrives and a summary (attributes matched N/M), then stops everything and deletes "
+                        + "what it made. docs/demo.md has the details.",
+                "Without --bundle it uses the built-in toy bundle: a small captioner trained here on synthetic drawings, "
+                        + "whose captions describe those drawings; it is not a medical model. Real captions need the "
+                        + "exported release (--bundle DIR).",
+                "Exit status: 0 when every request got its caption (and, with the toy bundle, at least 90 % of the "
+                        + "attributes are right); 1 when one failed, got no outcome in time, or the toy's captions missed; "
                         + "2 invalid setting; 3 bundle refused; 4 could not start."})
 public final class DemoCommand implements Callable<Integer> {
 
@@ -37,7 +40,7 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--requests", paramLabel = "N", defaultValue = "24", description = "images and requests (default ${DEFAULT-VALUE})")
     int requests;
 
-    @Option(names = "--bundle", paramLabel = "DIR", description = "bundle folder (default: the built-in tiny bundle, random weights)")
+    @Option(names = "--bundle", paramLabel = "DIR", description = "bundle folder (default: the built-in toy bundle, trained on synthetic drawings)")
     Path bundle;
 
     @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "300",
@@ -75,7 +78,8 @@ public final class DemoCommand implements Callable<Integer> {
             description = "a service setting (README.md, Configuration), e.g. --set batch.max.size=4 --set kafka.security.protocol=SASL_SSL")
     Map<String, String> overrides = new LinkedHashMap<>();
 
-    @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "seed of the synthetic images (default ${DEFAULT-VALUE})")
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "0",
+            description = "first of the held-out drawings to send, in order and cyclically (default ${DEFAULT-VALUE})")
     long seed;
 
     @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "0", description = "port of the service's /metrics and /health endpoints on 127.0.0.1 (default: any free port)")

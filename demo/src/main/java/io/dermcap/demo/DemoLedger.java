@@ -14,7 +14,8 @@ import java.util.TreeMap;
 
 /**
  * What the demo sent and what came back: one entry per request, the outcome lines it prints as
- * they arrive, and the final summary. Times are {@link System#nanoTime()} values from the caller.
+ * they arrive (with the image's true attributes and how many the caption got right, when the
+ * request has them), and the final summary. Times are {@link System#nanoTime()} values from the caller.
  */
 public final class DemoLedger {
 
@@ -27,21 +28,44 @@ public final class DemoLedger {
     private long firstSent = Long.MAX_VALUE;
     private long lastOutcome;
     private int duplicates;
+    private final CaptionScorer scorer;
+    private int attributesMatched;
+    private int attributesTotal;
 
     private static final class Request {
         final String label;
+        final Map<String, String> truth;
         final long sentNanos;
         boolean answered;
 
-        Request(String label, long sentNanos) {
+        Request(String label, Map<String, String> truth, long sentNanos) {
             this.label = label;
+            this.truth = truth;
             this.sentNanos = sentNanos;
         }
     }
 
+    /** A ledger that does not score captions. */
+    public DemoLedger() {
+        this(null);
+    }
+
+    /** A ledger that scores the captions of requests sent with their image's attributes. */
+    public DemoLedger(CaptionScorer scorer) {
+        this.scorer = scorer;
+    }
+
     /** Records a published request; {@code label} describes it in the outcome line (e.g. the image format and size). */
     public synchronized void sent(String requestId, String label, long nanos) {
-        requests.put(requestId, new Request(label, nanos));
+        sent(requestId, label, null, nanos);
+    }
+
+    /** Records a published request for an image whose true attributes are {@code truth} (null: unknown). */
+    public synchronized void sent(String requestId, String label, Map<String, String> truth, long nanos) {
+        if (truth != null && scorer == null) {
+            throw new IllegalStateException("this ledger has no scorer for the attributes of " + requestId);
+        }
+        requests.put(requestId, new Request(label, truth == null ? null : Map.copyOf(truth), nanos));
         firstSent = Math.min(firstSent, nanos);
     }
 
@@ -57,7 +81,21 @@ public final class DemoLedger {
         ModelLineage m = e.getModel();
         String head = String.format(Locale.ROOT, "%s %s  %s  %.2f s  batch %d  %s %s  %s", progress(), e.getRequestId(),
                 r.label, latency, e.getRuntime().getBatchSize(), m.getBundleName(), m.getBundleVersion(), weights(m));
-        return List.of(head, "        \"" + shorten(e.getCaption()) + "\" (" + e.getTokenCount() + " tokens)");
+        String text = "        \"" + shorten(e.getCaption()) + "\" (" + e.getTokenCount() + " tokens)";
+        if (r.truth == null) {
+            return List.of(head, text);
+        }
+        CaptionScorer.Score score = scorer.score(e.getCaption(), r.truth);
+        attributesMatched += score.matched();
+        attributesTotal += score.total();
+        StringBuilder truth = new StringBuilder("        truth ");
+        r.truth.entrySet().stream().sorted(Map.Entry.comparingByKey())
+                .forEach(t -> truth.append(' ').append(t.getKey()).append('=').append(t.getValue()));
+        truth.append(String.format(Locale.ROOT, "  -> %d/%d attributes", score.matched(), score.total()));
+        if (!score.missed().isEmpty()) {
+            truth.append(" (missed ").append(String.join(", ", score.missed())).append(')');
+        }
+        return List.of(head, text, truth.toString());
     }
 
     /** Records a failure event; returns the lines to print, empty for an event of another run. */
@@ -142,7 +180,7 @@ public final class DemoLedger {
         double seconds = answered() == 0 ? 0 : (lastOutcome - firstSent) / 1e9;
         int[] batches = captions.stream().mapToInt(c -> c.getRuntime().getBatchSize()).toArray();
         List<String> missing = requests.entrySet().stream().filter(e -> !e.getValue().answered).map(Map.Entry::getKey).toList();
-        return new Summary(requests.size(), captions.size(), byCode, missing, duplicates, seconds,
+        return new Summary(requests.size(), captions.size(), byCode, missing, duplicates, attributesMatched, attributesTotal, seconds,
                 percentile(sorted, 0.50), percentile(sorted, 0.99), sorted.isEmpty() ? Double.NaN : sorted.get(sorted.size() - 1),
                 batches.length == 0 ? Double.NaN : java.util.Arrays.stream(batches).average().orElse(0),
                 batches.length == 0 ? 0 : java.util.Arrays.stream(batches).max().orElse(0));
@@ -158,11 +196,13 @@ public final class DemoLedger {
     }
 
     /**
+     * @param attributesMatched attributes the captions stated as their images have them (of {@code attributesTotal};
+     *                          0 of 0 when no request had known attributes)
      * @param seconds    from the first request sent to the last outcome read
      * @param meanBatch  mean model batch size over the captions (each caption counts its batch once)
      */
     public record Summary(int requests, int captions, Map<String, Integer> failuresByCode, List<String> missing,
-                          int duplicates, double seconds, double p50, double p99, double max, double meanBatch,
+                          int duplicates, int attributesMatched, int attributesTotal, double seconds, double p50, double p99, double max, double meanBatch,
                           int maxBatch) {
 
         public int failures() {
@@ -176,6 +216,11 @@ public final class DemoLedger {
         /** The demo's requests are all valid, so success is a caption for every one. */
         public boolean success() {
             return requests > 0 && captions == requests;
+        }
+
+        /** Share of the known attributes the captions got right; NaN when none were known. */
+        public double attributeAccuracy() {
+            return attributesTotal == 0 ? Double.NaN : (double) attributesMatched / attributesTotal;
         }
 
         public double throughput() {
@@ -195,6 +240,11 @@ public final class DemoLedger {
             }
             if (captions > 0) {
                 out.add(String.format(Locale.ROOT, "batches     mean model batch %.1f, largest %d", meanBatch, maxBatch));
+            }
+            if (attributesTotal > 0) {
+                out.add(String.format(Locale.ROOT, "attributes matched %d/%d (%.1f %%; each caption read back into the "
+                        + "drawing's attributes and compared with its truth)", attributesMatched, attributesTotal,
+                        100 * attributeAccuracy()));
             }
             if (!missing.isEmpty()) {
                 out.add("unanswered  " + String.join(", ", missing.subList(0, Math.min(10, missing.size())))

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class DemoLedgerTest {
 
@@ -24,6 +25,28 @@ class DemoLedgerTest {
     static {
         // the builders resolve record defaults, which Avro allows for trusted classes only
         io.dermcap.schemas.TrustedEvents.trust();
+    }
+
+    @Test
+    void scoresCaptionsOfImagesWithKnownAttributesAndSumsThemUp() {
+        DemoLedger ledger = new DemoLedger(HeldOutLesions.builtIn().scorer());
+        Map<String, String> truth = Map.of("size", "small", "colour", "red", "skin", "fair", "hair", "no");
+        ledger.sent("r-0", "lesion-0.jpg", truth, 0);
+        ledger.sent("r-1", "lesion-1.jpg", truth, 0);
+        List<String> right = ledger.caption(caption("r-0", 2, false, null,
+                "A small red lesion on fair skin, no hair."), SECOND);
+        assertThat(right).hasSize(3);
+        assertThat(right.get(2)).isEqualTo("        truth  colour=red hair=no size=small skin=fair"
+                + "  -> 4/4 attributes");
+        List<String> wrong = ledger.caption(caption("r-1", 2, false, null,
+                "A large red lesion on fair skin, hairs present."), SECOND);
+        assertThat(wrong.get(2)).endsWith("-> 2/4 attributes (missed size=small read large, hair=no read yes)");
+        DemoLedger.Summary s = ledger.summary();
+        assertThat(s.attributesMatched()).isEqualTo(6);
+        assertThat(s.attributesTotal()).isEqualTo(8);
+        assertThat(s.lines()).anyMatch(l -> l.startsWith("attributes matched 6/8 (75.0 %"));
+        assertThat(new DemoLedger().summary().attributeAccuracy()).isNaN();
+        assertThatThrownBy(() -> new DemoLedger().sent("r", "x", truth, 0)).hasMessageContaining("no scorer");
     }
 
     @Test

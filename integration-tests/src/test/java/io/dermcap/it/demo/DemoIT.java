@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dermcap.Sha256;
 import io.dermcap.demo.Demo;
-import io.dermcap.demo.SyntheticLesions;
+import io.dermcap.demo.HeldOutLesions;
 import io.dermcap.events.CaptionEvent;
 import io.dermcap.it.servers.TestServers;
 import io.dermcap.it.service.ServiceScenario;
@@ -48,7 +48,7 @@ class DemoIT {
         List<CaptionEvent> captions = result.ledger().captions();
         assertThat(captions).hasSize(n);
         assertLineage(captions, runId(out), "demo");
-        assertThat(out).contains("[" + n + "/" + n + "]", "RANDOM WEIGHTS with the real architecture",
+        assertThat(out).contains("[" + n + "/" + n + "]", "TOY MODEL trained here on synthetic drawings", "attributes matched ",
                 "requests    4 sent, 4 answered: 4 captions, 0 failures; 0 unanswered", "cleaned up");
         Matcher extracted = Pattern.compile("extracted to (\\S+)\\)").matcher(out);
         assertThat(extracted.find()).isTrue();
@@ -120,21 +120,22 @@ class DemoIT {
 
     /** Each caption names its request, the exact bytes uploaded for it and the built-in bundle's full lineage. */
     private static void assertLineage(List<CaptionEvent> captions, String run, String instance) throws Exception {
-        JsonNode manifest = new ObjectMapper().readTree(ServiceScenario.TINY_BUNDLE.resolve("manifest.json").toFile());
+        JsonNode manifest = new ObjectMapper().readTree(ServiceScenario.TOY_BUNDLE.resolve("manifest.json").toFile());
         Map<String, String> graphs = new HashMap<>();
         manifest.get("graphs").forEach(g -> graphs.put(g.get("file").asText(), g.get("sha256").asText()));
         for (CaptionEvent e : captions) {
             assertThat(e.getRequestId()).startsWith("demo-" + run + "-");
             int index = Integer.parseInt(e.getRequestId().substring(("demo-" + run + "-").length()));
-            byte[] uploaded = SyntheticLesions.generate(SEED + index).bytes();
+            List<HeldOutLesions.Example> drawings = HeldOutLesions.builtIn().examples();
+            byte[] uploaded = drawings.get((int) ((SEED + index) % drawings.size())).bytes();
             assertThat(e.getImageSha256()).isEqualTo(Sha256.of(uploaded));
             assertThat(e.getImageBytes()).isEqualTo(uploaded.length);
             assertThat(e.getCaption()).isNotBlank();
             assertThat(e.getTokenIds()).hasSize(e.getTokenCount()).isNotEmpty();
             assertThat(e.getModel().getBundleName()).isEqualTo(manifest.get("name").asText());
             assertThat(e.getModel().getBundleVersion()).isEqualTo(manifest.get("version").asText());
-            assertThat(e.getModel().getRandomWeights()).isTrue();
-            assertThat(e.getModel().getCheckpoint()).isNull();
+            assertThat(e.getModel().getRandomWeights()).isFalse();
+            assertThat(e.getModel().getCheckpoint().getSha256()).isEqualTo(manifest.at("/lineage/checkpoint/sha256").asText());
             assertThat(e.getModel().getGraphSha256()).isEqualTo(graphs);
             assertThat(e.getModel().getConfig().getSha256()).isEqualTo(manifest.at("/lineage/config/sha256").asText());
             assertThat(e.getGeneration().getProfile()).isEqualTo(manifest.at("/generation/default_profile").asText());

@@ -87,7 +87,7 @@ class JarIT {
     void theDemoRunsFromTheJarAloneWithItsBuiltInBundle() throws Exception {
         Run r = java(DEMO_JAR, 300, "--requests", "2", "--timeout", "180", "--set", "engine.threads=1");
         assertThat(r.exit()).as(r.output()).isZero();
-        assertThat(r.output()).contains("built-in tiny bundle", "RANDOM WEIGHTS", "[2/2]",
+        assertThat(r.output()).contains("built-in toy bundle", "TOY MODEL", "[2/2]", "attributes matched ",
                 "requests    2 sent, 2 answered: 2 captions, 0 failures", "cleaned up");
     }
 

@@ -91,6 +91,9 @@ public final class ServiceScenario implements AutoCloseable {
     public static final TestServers SERVERS = TestServers.shared();
     public static final Path TINY_BUNDLE = Path.of(System.getProperty("dermcap.repo.root", ".."),
             "onnx-models", "fixtures", "tiny-bundle");
+    /** The toy captioner trained on synthetic drawings: captions that describe its held-out images. */
+    public static final Path TOY_BUNDLE = Path.of(System.getProperty("dermcap.repo.root", ".."),
+            "onnx-models", "toy", "bundle");
 
     public final String id = UUID.randomUUID().toString().substring(0, 8);
     public final String requests = "it-" + id + "-requests";

@@ -14,17 +14,18 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-class TinyBundleTest {
+class ToyBundleTest {
 
     @Test
-    void extractsTheCommittedFixtureBundleAndTheLoaderAcceptsIt(@TempDir Path tmp) throws Exception {
-        Path dir = TinyBundle.extract(tmp.resolve("bundle"));
+    void extractsTheCommittedToyBundleAndTheLoaderAcceptsIt(@TempDir Path tmp) throws Exception {
+        Path dir = ToyBundle.extract(tmp.resolve("bundle"));
         Bundle bundle = Bundle.load(dir);
-        assertThat(bundle.manifest().name()).isEqualTo("dermlip-gpt2-captioner-random-tiny");
-        List<String> committed = names(TestPaths.fixtures().resolve("tiny-bundle"));
+        assertThat(bundle.manifest().name()).isEqualTo(ToyBundle.NAME);
+        Path toy = TestPaths.fixtures().resolveSibling("toy").resolve("bundle");
+        List<String> committed = names(toy);
         assertThat(names(dir)).isEqualTo(committed);
         for (String f : committed) {
-            assertThat(dir.resolve(f)).as(f).hasSameBinaryContentAs(TestPaths.fixtures().resolve("tiny-bundle").resolve(f));
+            assertThat(dir.resolve(f)).as(f).hasSameBinaryContentAs(toy.resolve(f));
         }
     }
 
@@ -39,11 +40,11 @@ class TinyBundleTest {
         String manifest = """
                 {"graphs": {"a": {"file": "a.onnx", "external_data": [{"file": "a.onnx.data"}]},
                             "b": {"file": "b.onnx", "external_data": []}}}""";
-        assertThat(TinyBundle.listedFiles(manifest.getBytes(StandardCharsets.UTF_8)))
+        assertThat(ToyBundle.listedFiles(manifest.getBytes(StandardCharsets.UTF_8)))
                 .isEqualTo(List.of("a.onnx", "a.onnx.data", "b.onnx"));
         String escaping = """
                 {"graphs": {"a": {"file": "../a.onnx", "external_data": []}}}""";
-        assertThatThrownBy(() -> TinyBundle.listedFiles(escaping.getBytes(StandardCharsets.UTF_8)))
+        assertThatThrownBy(() -> ToyBundle.listedFiles(escaping.getBytes(StandardCharsets.UTF_8)))
                 .hasMessageContaining("../a.onnx");
     }
 }

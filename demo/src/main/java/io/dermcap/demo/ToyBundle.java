@@ -12,17 +12,20 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The committed tiny fixture bundle ({@code onnx-models/fixtures/tiny-bundle}), copied into the
- * jar at build time so that {@code dermcap demo} works wherever the jar runs. Random weights,
- * the real architecture scaled down: its captions are gibberish by design. {@link #extract}
- * only copies files; the caller loads the copy with the normal bundle loader, which checks every
- * hash against the manifest.
+ * The committed toy bundle ({@code onnx-models/toy/bundle}, onnx-models/TOY.md): a small captioner
+ * of the released architecture family trained on synthetic lesion drawings, copied into the jar at
+ * build time so that the demo works wherever the jar runs. Its captions describe the held-out
+ * drawings ({@link HeldOutLesions}); it is not a medical model. {@link #extract} only copies
+ * files; the caller loads the copy with the normal bundle loader, which checks every hash against
+ * the manifest.
  */
-public final class TinyBundle {
+public final class ToyBundle {
 
-    static final String RESOURCE_DIR = "/io/dermcap/demo/tiny-bundle/";
+    /** The manifest's {@code name}. */
+    public static final String NAME = "dermcap-toy-synthetic-lesions";
+    static final String RESOURCE_DIR = "/io/dermcap/demo/toy-bundle/";
 
-    private TinyBundle() {
+    private ToyBundle() {
     }
 
     /** Copies the bundle's manifest and every file it lists into {@code dir} (created); returns {@code dir}. */
@@ -36,7 +39,7 @@ public final class TinyBundle {
             }
             return dir;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot extract the built-in tiny bundle into " + dir, e);
+            throw new UncheckedIOException("cannot extract the built-in toy bundle into " + dir, e);
         }
     }
 
@@ -57,10 +60,10 @@ public final class TinyBundle {
     }
 
     private static byte[] read(String file) throws IOException {
-        try (InputStream in = TinyBundle.class.getResourceAsStream(RESOURCE_DIR + file)) {
+        try (InputStream in = ToyBundle.class.getResourceAsStream(RESOURCE_DIR + file)) {
             if (in == null) {
                 throw new IOException("resource " + RESOURCE_DIR + file + " is missing from this build"
-                        + " (it is copied from onnx-models/fixtures/tiny-bundle when streams-app is built)");
+                        + " (it is copied from onnx-models/toy/bundle when the demo module is built)");
             }
             return in.readAllBytes();
         }
