@@ -29,7 +29,7 @@ import java.util.concurrent.Callable;
                 "Without --bundle it uses the built-in toy bundle: a small captioner trained here on synthetic drawings, "
                         + "whose captions describe those drawings; it is not a medical model. Real captions need the "
                         + "exported release (--bundle DIR).",
-                "Exit status: 0 when every request got its caption (and, with the toy bundle, at least 90 % of the "
+                "Exit status: 0 when every request got its caption (and, with the toy bundle, at least 90 %% of the "
                         + "attributes are right); 1 when one failed, got no outcome in time, or the toy's captions missed; "
                         + "2 invalid setting; 3 bundle refused; 4 could not start."})
 public final class DemoCommand implements Callable<Integer> {
