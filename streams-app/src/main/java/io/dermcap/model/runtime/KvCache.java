@@ -12,7 +12,9 @@ import java.util.List;
  * position in place ({@code GroupQueryAttention} with a shared buffer). A tensor is
  * {@code [rows, heads, capacity, headDim]}: row {@code r} keeps its valid positions at
  * {@code [0, length(r))} of every head (right-padded), the rest of its capacity is never read.
- * Beams are rearranged by copying rows inside the same buffers, only their valid positions.
+ * Beams are rearranged by copying rows inside the same buffers, only the valid positions where
+ * the target row differs from its new source: beams of one item share their prefix and most of
+ * their tokens, so a reorder usually moves a few positions per row, not the whole row.
  * Buffers are kept between batches and grow when a batch needs more rows or positions.
  */
 final class KvCache {
@@ -27,6 +29,16 @@ final class KvCache {
 
     /** Valid positions per row, for the rows in use. */
     private int[] lengths = new int[0];
+
+    /**
+     * Per row and valid position, the id of the write that produced it (prefill or step). Rows only
+     * get another row's ids by copying its bytes, and a select hands a row its source's ids in
+     * full, so two rows with the same id at a position hold the same bytes there and at every
+     * position before it.
+     */
+    private long[][] writes = new long[0][];
+    private long nextWrite;
+    private long positionsCopied;
 
     KvCache(int tensors, int heads, int headDim) {
         this.tensors = tensors;
@@ -59,6 +71,7 @@ final class KvCache {
         }
         stash = ByteBuffer.allocateDirect(4 * heads * capacity * headDim).order(ByteOrder.nativeOrder());
         lengths = new int[0];
+        writes = new long[0][];
     }
 
     /** Bytes of one cache tensor of {@code rows × positions}: the deployment sizes direct memory by this. */
@@ -77,6 +90,7 @@ final class KvCache {
         rowCapacity = 0;
         capacity = 0;
         lengths = new int[0];
+        writes = new long[0][];
     }
 
     int rows() {
@@ -96,14 +110,30 @@ final class KvCache {
     void start(int[] rowLengths) {
         check(rowLengths.length, rowLengths);
         lengths = rowLengths.clone();
+        writes = new long[lengths.length][capacity];
+        for (int r = 0; r < lengths.length; r++) {
+            for (int p = 0; p < lengths[r]; p++) {
+                writes[r][p] = nextWrite++;
+            }
+        }
     }
 
     /** Every row gained one position (after a decoding step). */
     void grow() {
+        int[] next = new int[lengths.length];
         for (int r = 0; r < lengths.length; r++) {
-            lengths[r]++;
+            next[r] = lengths[r] + 1;
         }
-        check(lengths.length, lengths);
+        check(next.length, next);
+        for (int r = 0; r < lengths.length; r++) {
+            writes[r][lengths[r]] = nextWrite++;
+        }
+        lengths = next;
+    }
+
+    /** Positions copied by {@link #select} so far, per tensor and head (tests and benchmarks read it). */
+    long positionsCopied() {
+        return positionsCopied;
     }
 
     /** Tensor {@code t} over its first {@code rows} rows, {@code [rows, heads, capacity, headDim]}. */
@@ -115,38 +145,58 @@ final class KvCache {
 
     /**
      * New row {@code i} = old row {@code source[i]}, in place, as a "parallel move": a row is
-     * overwritten only once no pending copy still reads it, so each moved row costs one copy of
-     * its valid positions per head and tensor; only a cycle of rows (beams swapping places) goes
-     * through the stash. Rows that keep their place are not touched.
+     * overwritten only once no pending copy still reads it, so each moved row costs one copy per
+     * head and tensor of the valid positions where it differs from its source; only a cycle of rows
+     * (beams swapping places) goes through the stash, whole. Rows that keep their place are not touched.
      */
     void select(int[] source) {
         int n = source.length;
         int[] old = lengths;
         int[] next = new int[n];
+        long[][] nextWrites = new long[n][];
         for (int i = 0; i < n; i++) {
             if (source[i] < 0 || source[i] >= old.length) {
                 throw new IllegalArgumentException("row " + source[i] + " does not exist (" + old.length + " rows)");
             }
             next[i] = old[source[i]];
+            nextWrites[i] = writes[source[i]].clone();
         }
         check(n, next);
         List<Copy> plan = plan(source, old.length);
+        int[] start = new int[plan.size()];
+        for (int k = 0; k < plan.size(); k++) {
+            Copy c = plan.get(k);
+            start[k] = c.kind() == Kind.ROW_TO_STASH || c.to() >= old.length ? 0 : shared(c.to(), c.from());
+            positionsCopied += (long) tensors * heads * (old[c.from()] - start[k]);
+        }
         int headStride = 4 * capacity * headDim;
         int rowStride = heads * headStride;
         for (int t = 0; t < tensors; t++) {
             ByteBuffer buf = buffers[t];
-            for (Copy c : plan) {
-                int bytes = 4 * old[c.from()] * headDim;
+            for (int k = 0; k < plan.size(); k++) {
+                Copy c = plan.get(k);
+                int offset = 4 * start[k] * headDim;
+                int bytes = 4 * old[c.from()] * headDim - offset;
                 ByteBuffer from = c.kind() == Kind.STASH_TO_ROW ? stash : buf;
                 ByteBuffer to = c.kind() == Kind.ROW_TO_STASH ? stash : buf;
-                int fromBase = c.kind() == Kind.STASH_TO_ROW ? 0 : c.from() * rowStride;
-                int toBase = c.kind() == Kind.ROW_TO_STASH ? 0 : c.to() * rowStride;
+                int fromBase = (c.kind() == Kind.STASH_TO_ROW ? 0 : c.from() * rowStride) + offset;
+                int toBase = (c.kind() == Kind.ROW_TO_STASH ? 0 : c.to() * rowStride) + offset;
                 for (int h = 0; h < heads; h++) {
                     to.put(toBase + h * headStride, from, fromBase + h * headStride, bytes);
                 }
             }
         }
         lengths = next;
+        writes = nextWrites;
+    }
+
+    /** Leading valid positions that old rows {@code a} and {@code b} hold alike (same write ids). */
+    private int shared(int a, int b) {
+        int p = Math.min(lengths[a], lengths[b]);
+        while (p > 0 && writes[a][p - 1] != writes[b][p - 1]) {
+            p--;
+        }
+        return p;
     }
 
     enum Kind { ROW_TO_ROW, ROW_TO_STASH, STASH_TO_ROW }

@@ -3,6 +3,7 @@ package io.dermcap.model.runtime;
 import org.junit.jupiter.api.Test;
 
 import java.nio.FloatBuffer;
+import java.util.Arrays;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -62,6 +63,73 @@ class KvCacheTest {
     }
 
     @Test
+    void beamsCopyOnlyThePositionsWhereTheyDifferFromTheirSource() {
+        // prefill 3 items, expand each to 4 beams, then decode: every step writes one new position
+        // per row (as the decoder does) and reorders the beams within each item, cycles included
+        Random random = new Random(11);
+        int items = 3;
+        int beams = 4;
+        int prefill = 5;
+        KvCache cache = new KvCache(TENSORS, HEADS, HEAD_DIM);
+        cache.reserve(items * beams, CAPACITY); // prefill + 4 steps
+        int[] lengths = new int[items];
+        Arrays.fill(lengths, prefill);
+        lengths[1] = prefill - 2; // items of different prompt lengths
+        float[][] expected = fill(cache, lengths, random);
+        int[] expand = new int[items * beams];
+        for (int i = 0; i < expand.length; i++) {
+            expand[i] = i / beams;
+        }
+        expected = gather(expected, expand);
+        cache.select(expand);
+        long copiedBefore = cache.positionsCopied();
+        long naive = 0;
+        for (int step = 0; step < 4; step++) {
+            for (int t = 0; t < TENSORS; t++) { // the decoder writes position length(r) of every row
+                FloatBuffer view = cache.view(t, expand.length);
+                for (int r = 0; r < expand.length; r++) {
+                    for (int h = 0; h < HEADS; h++) {
+                        for (int d = 0; d < HEAD_DIM; d++) {
+                            int at = at(r, h) + cache.length(r) * HEAD_DIM + d;
+                            expected[t][at] = random.nextFloat();
+                            view.put(at, expected[t][at]);
+                        }
+                    }
+                }
+            }
+            cache.grow();
+            int[] source = new int[expand.length];
+            for (int item = 0; item < items; item++) {
+                int[] order = step % 2 == 0 ? new int[] {0, 0, 1, 2} : new int[] {1, 0, 3, 3};
+                for (int b = 0; b < beams; b++) {
+                    source[item * beams + b] = item * beams + order[b];
+                }
+            }
+            for (int i = 0; i < source.length; i++) {
+                naive += source[i] == i ? 0 : (long) TENSORS * HEADS * cache.length(source[i]);
+            }
+            int[] before = lengthsOf(cache);
+            cache.select(source);
+            expected = gather(expected, source);
+            for (int t = 0; t < TENSORS; t++) {
+                FloatBuffer view = cache.view(t, source.length);
+                for (int i = 0; i < source.length; i++) {
+                    assertThat(cache.length(i)).isEqualTo(before[source[i]]);
+                    for (int h = 0; h < HEADS; h++) {
+                        for (int k = 0; k < cache.length(i) * HEAD_DIM; k++) {
+                            assertThat(view.get(at(i, h) + k)).as("step %d tensor %d row %d head %d at %d", step, t, i, h, k)
+                                    .isEqualTo(expected[t][at(i, h) + k]);
+                        }
+                    }
+                }
+            }
+        }
+        long copied = cache.positionsCopied() - copiedBefore;
+        assertThat(copied).as("positions copied by the reorders, against whole valid rows %d", naive)
+                .isPositive().isLessThan(naive / 2);
+    }
+
+    @Test
     void beamShiftsNeedNoStashButASwapDoes() {
         // beams [0, 0, 1, 2]: copy 2→3, 1→2, 0→1, in that order, without the stash
         assertThat(KvCache.plan(new int[] {0, 0, 1, 2}, 4)).extracting(KvCache.Copy::kind).containsOnly(KvCache.Kind.ROW_TO_ROW).hasSize(3);
@@ -93,6 +161,27 @@ class KvCacheTest {
         cache.reserve(3, 5);
         assertThat(cache.capacity()).isEqualTo(5);
         assertThat(cache.view(0, 3).capacity()).isEqualTo(3 * HEADS * 5 * HEAD_DIM);
+    }
+
+    /** The tensors as a select of {@code source} should leave them (row i = old row source[i], whole). */
+    private static float[][] gather(float[][] tensors, int[] source) {
+        int row = HEADS * CAPACITY * HEAD_DIM;
+        float[][] out = new float[TENSORS][];
+        for (int t = 0; t < TENSORS; t++) {
+            out[t] = new float[Math.max(tensors[t].length, source.length * row)];
+            for (int i = 0; i < source.length; i++) {
+                System.arraycopy(tensors[t], source[i] * row, out[t], i * row, row);
+            }
+        }
+        return out;
+    }
+
+    private static int[] lengthsOf(KvCache cache) {
+        int[] lengths = new int[cache.rows()];
+        for (int r = 0; r < lengths.length; r++) {
+            lengths[r] = cache.length(r);
+        }
+        return lengths;
     }
 
     /** Offset of row r, head h in a [rows, heads, CAPACITY, headDim] tensor. */
