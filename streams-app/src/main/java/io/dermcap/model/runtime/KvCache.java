@@ -120,18 +120,16 @@ final class KvCache {
 
     /** Every row gained one position (after a decoding step). */
     void grow() {
-        int[] next = new int[lengths.length];
         for (int r = 0; r < lengths.length; r++) {
-            next[r] = lengths[r] + 1;
+            lengths[r]++;
         }
-        check(next.length, next);
+        check(lengths.length, lengths);
         for (int r = 0; r < lengths.length; r++) {
-            writes[r][lengths[r]] = nextWrite++;
+            writes[r][lengths[r] - 1] = nextWrite++;
         }
-        lengths = next;
     }
 
-    /** Positions copied by {@link #select} so far, per tensor and head (tests and benchmarks read it). */
+    /** Positions copied by {@link #select} so far, counted per tensor and head (tests read it). */
     long positionsCopied() {
         return positionsCopied;
     }

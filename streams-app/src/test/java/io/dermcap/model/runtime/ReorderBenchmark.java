@@ -47,15 +47,7 @@ final class ReorderBenchmark {
                     }
                 }
                 long t1 = System.nanoTime();
-                for (int rep = 0; rep < REPEATS; rep++) {
-                    for (ByteBuffer b : tensors) {
-                        for (int[] c : copies) {
-                            for (int h = 0; h < HEADS; h++) {
-                                b.put(c[1] * rowBytes + h * headBytes, b, c[0] * rowBytes + h * headBytes, 4 * length * HEAD_DIM);
-                            }
-                        }
-                    }
-                }
+                copyPositions(tensors, copies, 0, length);
                 long t2 = System.nanoTime();
                 for (int rep = 0; rep < REPEATS; rep++) {
                     for (ByteBuffer b : tensors) {
@@ -63,22 +55,28 @@ final class ReorderBenchmark {
                     }
                 }
                 long t3 = System.nanoTime();
-                int skipped = 4 * (length - DIFFERING) * HEAD_DIM;
-                for (int rep = 0; rep < REPEATS; rep++) {
-                    for (ByteBuffer b : tensors) {
-                        for (int[] c : copies) {
-                            for (int h = 0; h < HEADS; h++) {
-                                b.put(c[1] * rowBytes + h * headBytes + skipped, b, c[0] * rowBytes + h * headBytes + skipped,
-                                        4 * DIFFERING * HEAD_DIM);
-                            }
-                        }
-                    }
-                }
+                copyPositions(tensors, copies, length - DIFFERING, DIFFERING);
                 long t4 = System.nanoTime();
                 if (round == 2) {
                     System.out.printf("valid length %d: whole rows %.2f ms/step, valid positions only %.2f ms/step, "
                             + "gather into a new tensor (at least) %.2f ms/step, differing positions only %.2f ms/step%n", length,
                             (t1 - t0) / REPEATS / 1e6, (t2 - t1) / REPEATS / 1e6, (t3 - t2) / REPEATS / 1e6, (t4 - t3) / REPEATS / 1e6);
+                }
+            }
+        }
+    }
+
+    /** {@link #REPEATS} times: positions {@code [first, first + count)} of every head, for each {from, to} row copy. */
+    private static void copyPositions(ByteBuffer[] tensors, int[][] copies, int first, int count) {
+        int headBytes = 4 * CAPACITY * HEAD_DIM;
+        int rowBytes = HEADS * headBytes;
+        int offset = 4 * first * HEAD_DIM;
+        for (int rep = 0; rep < REPEATS; rep++) {
+            for (ByteBuffer b : tensors) {
+                for (int[] c : copies) {
+                    for (int h = 0; h < HEADS; h++) {
+                        b.put(c[1] * rowBytes + h * headBytes + offset, b, c[0] * rowBytes + h * headBytes + offset, 4 * count * HEAD_DIM);
+                    }
                 }
             }
         }
