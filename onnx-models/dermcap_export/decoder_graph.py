@@ -55,29 +55,34 @@ def build(gpt2, opset) -> onnx.ModelProto:
         nodes.append(helper.make_node(op, inputs, outputs, name=f"{op}_{len(nodes)}", domain=domain, **attrs))
         return outputs[0] if len(outputs) == 1 else outputs
 
-    def layer_norm(x, prefix, out):
-        return node("LayerNormalization", [x, weight(f"{prefix}.weight"), weight(f"{prefix}.bias")], [out],
-                    axis=-1, epsilon=LAYER_NORM_EPS)
-
-    def linear(x, prefix, out):
-        y = node("MatMul", [x, weight(f"{prefix}.weight")], [f"{out}.matmul"])
-        return node("Add", [y, weight(f"{prefix}.bias")], [out])
+    def skip_layer_norm(x, skip, prefix, out, bias=None):
+        """(layer norm of x + skip + bias, that sum): the residual stream and the next norm in one
+        operator, where Add, Add and LayerNormalization were three (ONNX Runtime does not fuse them)."""
+        inputs = [x, skip, weight(f"{prefix}.weight"), weight(f"{prefix}.bias")] + ([weight(bias)] if bias else [])
+        normed, _, _, total = node("SkipLayerNormalization", inputs, [out, "", "", f"{out}.sum"], domain=MS_DOMAIN,
+                                   epsilon=LAYER_NORM_EPS)
+        return normed, total
 
     t = "transformer"
     wpe = node("Gather", [weight(f"{t}.wpe.weight"), "position_ids"], ["positions"], axis=0)
-    x = node("Add", ["inputs_embeds", wpe], ["h.in"])
     past, present = cache_names(cfg.layers, "past"), cache_names(cfg.layers, "present")
+    # a projection's bias is added by the SkipLayerNormalization after it, with the residual
+    ln_1, x = skip_layer_norm("inputs_embeds", wpe, f"{t}.h.0.ln_1", "h.0.ln_1")
     for i in range(cfg.layers):
         p = f"{t}.h.{i}"
-        qkv = linear(layer_norm(x, f"{p}.ln_1", f"h.{i}.ln_1"), f"{p}.attn.c_attn", f"h.{i}.qkv")
+        qkv = node("Add", [node("MatMul", [ln_1, weight(f"{p}.attn.c_attn.weight")], [f"h.{i}.qkv.matmul"]),
+                           weight(f"{p}.attn.c_attn.bias")], [f"h.{i}.qkv"])
         attn = node("GroupQueryAttention",
                     [qkv, "", "", past[2 * i], past[2 * i + 1], "seqlens_k", "total_sequence_length"],
                     [f"h.{i}.attn", present[2 * i], present[2 * i + 1]], domain=MS_DOMAIN,
                     num_heads=H, kv_num_heads=H, scale=1.0 / math.sqrt(hd))[0]
-        x = node("Add", [x, linear(attn, f"{p}.attn.c_proj", f"h.{i}.attn_out")], [f"h.{i}.mid"])
-        fc = node("MatMul", [layer_norm(x, f"{p}.ln_2", f"h.{i}.ln_2"), weight(f"{p}.mlp.c_fc.weight")], [f"h.{i}.fc"])
+        attn_out = node("MatMul", [attn, weight(f"{p}.attn.c_proj.weight")], [f"h.{i}.attn_out"])
+        ln_2, x = skip_layer_norm(attn_out, x, f"{p}.ln_2", f"h.{i}.ln_2", bias=f"{p}.attn.c_proj.bias")
+        fc = node("MatMul", [ln_2, weight(f"{p}.mlp.c_fc.weight")], [f"h.{i}.fc"])
         act = node("FastGelu", [fc, weight(f"{p}.mlp.c_fc.bias")], [f"h.{i}.gelu"], domain=MS_DOMAIN)
-        x = node("Add", [x, linear(act, f"{p}.mlp.c_proj", f"h.{i}.mlp_out")], [f"h.{i + 1}.in"])
+        mlp_out = node("MatMul", [act, weight(f"{p}.mlp.c_proj.weight")], [f"h.{i}.mlp_out"])
+        if i + 1 < cfg.layers:
+            ln_1, x = skip_layer_norm(mlp_out, x, f"{t}.h.{i + 1}.ln_1", f"h.{i + 1}.ln_1", bias=f"{p}.mlp.c_proj.bias")
 
     # each row's last valid position: min(seqlens_k, sequence - 1) (a decoding step has sequence 1)
     seq = node("Gather", [node("Shape", [x], ["h.shape"]), const("dim_sequence", np.array(1, np.int64))], ["sequence"])
@@ -85,8 +90,10 @@ def build(gpt2, opset) -> onnx.ModelProto:
     row_last = node("Min", [node("Cast", ["seqlens_k"], ["seqlens_k.i64"], to=TensorProto.INT64), last_query], ["row_last"])
     index = node("Expand", [node("Reshape", [row_last, const("shape_b11", np.array([-1, 1, 1], np.int64))], ["row_last.b11"]),
                             const("shape_11d", np.array([1, 1, D], np.int64))], ["row_last.b1d"])
-    last = node("GatherElements", [x, index], ["h.last"], axis=1)
-    normed = layer_norm(last, f"{t}.ln_f", "ln_f")
+    # the last block's residual sum and ln_f, for that position only
+    last_mlp = node("GatherElements", [mlp_out, index], ["h.last.mlp_out"], axis=1)
+    last_x = node("GatherElements", [x, index], ["h.last.mid"], axis=1)
+    normed = skip_layer_norm(last_mlp, last_x, f"{t}.ln_f", "ln_f", bias=f"{t}.h.{cfg.layers - 1}.mlp.c_proj.bias")[0]
     # tied LM head: wte stored transposed once more, as the traced graph did, for a plain MatMul
     node("MatMul", [normed, weight("lm_head.weight", np.ascontiguousarray(weights[f"{t}.wte.weight"].T))], ["logits"])
 

@@ -50,6 +50,13 @@ def _layer_norm(x, scale, bias, axis=-1, epsilon=1e-5, **_):
     return ((x - mean) / np.sqrt(var + epsilon) * scale + bias).astype(np.float32)
 
 
+def _skip_layer_norm(x, skip, scale, bias, skip_bias=None, epsilon=1e-5):
+    """com.microsoft.SkipLayerNormalization: [layer_norm(x + skip (+ bias)), mean, inv_std_var, x + skip (+ bias)]
+    (the two statistics are not computed: our graphs leave those outputs unnamed)."""
+    total = x + skip if skip_bias is None else x + skip + skip_bias
+    return [_layer_norm(total, scale, bias, epsilon=epsilon), None, None, total.astype(np.float32)]
+
+
 def _softmax(x, axis=-1):
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     return (e / e.sum(axis=axis, keepdims=True)).astype(np.float32)
@@ -129,6 +136,7 @@ OPS = {
         axis=None if axes is None else tuple(axes), keepdims=bool(keepdims))).astype(x.dtype),
     "Min": np.minimum, "GatherElements": _gather_elements,
     "GroupQueryAttention": _group_query_attention, "FastGelu": _fast_gelu,
+    "SkipLayerNormalization": _skip_layer_norm,
     "ReduceSum": lambda x, axes=None, keepdims=1: x.sum(
         axis=None if axes is None else tuple(axes.tolist()), keepdims=bool(keepdims)),
 }
@@ -153,5 +161,6 @@ def run(model: onnx.ModelProto, feeds: dict) -> dict:
             args.pop()
         out = OPS[node.op_type](*args, **attrs)
         for name, value in zip(node.output, out if isinstance(out, list) else [out]):
-            values[name] = np.asarray(value)
+            if name:
+                values[name] = np.asarray(value)
     return {o.name: values[o.name] for o in model.graph.output}

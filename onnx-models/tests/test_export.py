@@ -79,7 +79,7 @@ def test_random_tiny_bundle_has_the_contract(tiny_export):
     assert m["exporter"]["opset"] == 17
     for name in GRAPHS:
         imports = onnx.load(os.path.join(tiny_export, f"{name}.onnx")).opset_import
-        contrib = [("com.microsoft", 1)] if name == "decoder_model_merged" else []  # GroupQueryAttention, FastGelu
+        contrib = [("com.microsoft", 1)] if name == "decoder_model_merged" else []  # GroupQueryAttention, FastGelu, SkipLayerNormalization
         assert [(o.domain, o.version) for o in imports] == [("", 17)] + contrib
 
 
@@ -89,6 +89,21 @@ def test_export_is_deterministic(tiny_export, tmp_path):
     for name in os.listdir(tiny_export):
         with open(os.path.join(tiny_export, name), "rb") as a, open(again / name, "rb") as b:
             assert a.read() == b.read(), name
+
+
+
+def test_decoder_adds_each_residual_in_its_layer_norm(tiny_export):
+    """A decoding step is hundreds of small operators: each residual sum and the projection's bias
+    are added by the SkipLayerNormalization that follows, and ln_f reads only the last positions."""
+    graph = onnx.load(os.path.join(tiny_export, "decoder_model_merged.onnx")).graph
+    layers = random_init.build("tiny", 0).cfg.gpt2.layers
+    ops = [n.op_type for n in graph.node]
+    assert ops.count("SkipLayerNormalization") == 2 * layers + 1  # ln_1, ln_2 per block, ln_f
+    assert ops.count("LayerNormalization") == 0
+    assert ops.count("Add") == layers  # the packed query/key/value bias, which attention takes none of
+    producer = {o: n.op_type for n in graph.node for o in n.output if o}
+    ln_f = next(n for n in graph.node if n.output[0] == "ln_f")
+    assert [producer[i] for i in ln_f.input[:2]] == ["GatherElements", "GatherElements"]
 
 
 CAPACITY = 12
