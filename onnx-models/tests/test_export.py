@@ -79,7 +79,8 @@ def test_random_tiny_bundle_has_the_contract(tiny_export):
     assert m["exporter"]["opset"] == 17
     for name in GRAPHS:
         imports = onnx.load(os.path.join(tiny_export, f"{name}.onnx")).opset_import
-        contrib = [("com.microsoft", 1)] if name == "decoder_model_merged" else []  # GroupQueryAttention, FastGelu, SkipLayerNormalization
+        # GroupQueryAttention, FastGelu, SkipLayerNormalization
+        contrib = [("com.microsoft", 1)] if name == "decoder_model_merged" else []
         assert [(o.domain, o.version) for o in imports] == [("", 17)] + contrib
 
 
@@ -89,7 +90,6 @@ def test_export_is_deterministic(tiny_export, tmp_path):
     for name in os.listdir(tiny_export):
         with open(os.path.join(tiny_export, name), "rb") as a, open(again / name, "rb") as b:
             assert a.read() == b.read(), name
-
 
 
 def test_decoder_adds_each_residual_in_its_layer_norm(tiny_export):
