@@ -8,6 +8,8 @@ import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Random;
 
@@ -68,7 +70,7 @@ final class GemmBenchmark {
                     groups[g] = (System.nanoTime() - t0) / 1e6 / reps;
                 }
             }
-            java.util.Arrays.sort(groups);
+            Arrays.sort(groups);
             return groups[groups.length / 2];
         }
     }
@@ -108,7 +110,7 @@ final class GemmBenchmark {
     }
 
     private static byte[] string(int field, String value) {
-        return bytes(field, value.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return bytes(field, value.getBytes(StandardCharsets.UTF_8));
     }
 
     private static byte[] bytes(int field, byte[] value) {
