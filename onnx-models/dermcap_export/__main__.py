@@ -72,7 +72,8 @@ def cmd_export(args):
     for message in loaded.warnings:
         warn(message)
     version = args.bundle_version or created[:10].replace("-", ".")
-    doc = bundle.write(loaded, args.out, name=name, version=version, created=created, force=args.force)
+    doc = bundle.write(loaded, args.out, name=name, version=version, created=created, kv_cache=args.kv_cache,
+                       force=args.force)
     sizes = ", ".join(f"{g['file']} {g['bytes'] + sum(e['bytes'] for e in g['external_data'])} bytes"
                       for g in doc["graphs"].values())
     print(f"wrote {args.out}: {sizes}")
@@ -136,6 +137,9 @@ def parser():
     e.add_argument("--name", help="bundle name (default dermlip-gpt2-captioner[-random-PRESET])")
     e.add_argument("--bundle-version", help="bundle version (default: the creation date, YYYY.MM.DD)")
     e.add_argument("--created", help="creation time to record, e.g. 2025-08-30T00:00:00Z (default: now)")
+    e.add_argument("--kv-cache", choices=["float32", "float16"], default="float32",
+                   help="the decoder's key/value cache type (default float32, tokens identical to the torch "
+                        "reference; float16: half the cache memory, and the type ONNX Runtime's CUDA attention needs)")
     e.add_argument("--force", action="store_true", help="replace an existing --out folder")
     e.add_argument("--jtokkit-jar", help="GPT-2 ranks for encoding the config's cliche_phrases "
                                          "(default ~/.m2/repository/com/knuddels/jtokkit/1.1.0/jtokkit-1.1.0.jar)")

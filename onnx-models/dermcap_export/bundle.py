@@ -78,7 +78,7 @@ def load_random(preset, seed, config=None, jtokkit_jar=None) -> Loaded:
     return Loaded(model, prompt, profiles, default_profile(None), lineage, {"preset": preset, "seed": seed}, warnings)
 
 
-def write(loaded: Loaded, out_dir, *, name, version, created, force=False):
+def write(loaded: Loaded, out_dir, *, name, version, created, kv_cache="float32", force=False):
     out_dir = os.path.abspath(out_dir)
     if os.path.exists(out_dir) and (not os.path.isdir(out_dir) or (os.listdir(out_dir) and not force)):
         raise SourceError(f"output {out_dir} exists and is not an empty folder; pass --force to replace it")
@@ -86,7 +86,7 @@ def write(loaded: Loaded, out_dir, *, name, version, created, force=False):
     os.makedirs(parent, exist_ok=True)
     scratch = tempfile.mkdtemp(prefix=".dermcap-export-", dir=parent)
     try:
-        written = export_graphs(loaded.model, scratch)
+        written = export_graphs(loaded.model, scratch, kv_cache)
         doc = manifest.build(name=name, version=version, created=created, random_init=loaded.random_init,
                              lineage_section=loaded.lineage, warnings=loaded.warnings, cfg=loaded.model.cfg,
                              prompt=loaded.prompt, profiles=loaded.profiles, default=loaded.default_profile,

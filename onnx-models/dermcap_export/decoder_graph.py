@@ -8,9 +8,13 @@ Contract (BUNDLE.md, "decoder_model_merged.onnx"):
     position_ids           int64   [batch, sequence]
     seqlens_k              int32   [batch]        valid positions of each row after this call, minus 1
     total_sequence_length  int32   [1]            the longest row's valid positions after this call
-    past_key_values.{i}.*  float32 [batch, H, max_sequence, hd]
+    past_key_values.{i}.*  CACHE   [batch, H, max_sequence, hd]
     → logits               float32 [batch, 1, V]  at each row's last valid position
-    → present.{i}.*        float32 [batch, H, max_sequence, hd]
+    → present.{i}.*        CACHE   [batch, H, max_sequence, hd]
+
+CACHE is float32, or float16 (`--kv-cache float16`): then each attention's packed q/k/v is cast to
+float16 before it and its output back to float32 after it, the rest of the graph unchanged. ONNX
+Runtime's CUDA GroupQueryAttention takes float16/bfloat16 only; its CPU kernel takes both.
 
 A row's positions sit from 0 of its cache row (right padding), so left padding never enters the
 cache. When past and present are the same buffer, the kernel writes positions
@@ -35,8 +39,12 @@ def cache_names(layers, kind):
     return [f"{prefix}.{i}.{part}" for i in range(layers) for part in ("key", "value")]
 
 
-def build(gpt2, opset) -> onnx.ModelProto:
-    """gpt2: the torch GPT2LMHead whose weights the graph carries."""
+CACHE_TYPES = {"float32": TensorProto.FLOAT, "float16": TensorProto.FLOAT16}
+
+
+def build(gpt2, opset, kv_cache="float32") -> onnx.ModelProto:
+    """gpt2: the torch GPT2LMHead whose weights the graph carries; kv_cache: the cache's type."""
+    cache_type = CACHE_TYPES[kv_cache]
     cfg = gpt2.cfg
     D, H, hd, V = cfg.hidden_size, cfg.heads, cfg.head_dim, cfg.vocab_size
     weights = {k: np.asarray(v.detach().numpy(), dtype=np.float32) for k, v in gpt2.state_dict().items()}  # views, no copies
@@ -72,10 +80,14 @@ def build(gpt2, opset) -> onnx.ModelProto:
         p = f"{t}.h.{i}"
         qkv = node("Add", [node("MatMul", [ln_1, weight(f"{p}.attn.c_attn.weight")], [f"h.{i}.qkv.matmul"]),
                            weight(f"{p}.attn.c_attn.bias")], [f"h.{i}.qkv"])
+        if cache_type != TensorProto.FLOAT:  # the kernel's query, keys, values and cache share one type
+            qkv = node("Cast", [qkv], [f"h.{i}.qkv.cast"], to=cache_type)
         attn = node("GroupQueryAttention",
                     [qkv, "", "", past[2 * i], past[2 * i + 1], "seqlens_k", "total_sequence_length"],
                     [f"h.{i}.attn", present[2 * i], present[2 * i + 1]], domain=MS_DOMAIN,
                     num_heads=H, kv_num_heads=H, scale=1.0 / math.sqrt(hd))[0]
+        if cache_type != TensorProto.FLOAT:
+            attn = node("Cast", [attn], [f"h.{i}.attn.cast"], to=TensorProto.FLOAT)
         attn_out = node("MatMul", [attn, weight(f"{p}.attn.c_proj.weight")], [f"h.{i}.attn_out"])
         ln_2, x = skip_layer_norm(attn_out, x, f"{p}.ln_2", f"h.{i}.ln_2", bias=f"{p}.attn.c_proj.bias")
         fc = node("MatMul", [ln_2, weight(f"{p}.mlp.c_fc.weight")], [f"h.{i}.fc"])
@@ -102,9 +114,9 @@ def build(gpt2, opset) -> onnx.ModelProto:
               helper.make_tensor_value_info("position_ids", TensorProto.INT64, ["batch", "sequence"]),
               helper.make_tensor_value_info("seqlens_k", TensorProto.INT32, ["batch"]),
               helper.make_tensor_value_info("total_sequence_length", TensorProto.INT32, [1])]
-    inputs += [helper.make_tensor_value_info(n, TensorProto.FLOAT, cache) for n in past]
+    inputs += [helper.make_tensor_value_info(n, cache_type, cache) for n in past]
     outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 1, V])]
-    outputs += [helper.make_tensor_value_info(n, TensorProto.FLOAT, cache) for n in present]
+    outputs += [helper.make_tensor_value_info(n, cache_type, cache) for n in present]
     graph = helper.make_graph(nodes, "decoder_model_merged", inputs, outputs, initializers)
     return helper.make_model(graph, producer_name="dermcap-export",
                              opset_imports=[helper.make_opsetid("", opset), helper.make_opsetid(MS_DOMAIN, 1)])

@@ -25,7 +25,8 @@ _TORCHSCRIPT_EXPORTER = {"dynamo": False} if "dynamo" in inspect.signature(torch
 # the full-size bundle loads in 6 s instead of 15 s and holds 1.1 GB less (docs/benchmarks.md).
 # Small graphs (the test fixtures, the toy model) stay in one file.
 EXTERNAL_DATA_THRESHOLD = 64 << 20
-_ELEM_TYPES = {onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.INT64: "int64", onnx.TensorProto.INT32: "int32"}
+_ELEM_TYPES = {onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.FLOAT16: "float16", onnx.TensorProto.INT64: "int64",
+               onnx.TensorProto.INT32: "int32"}
 
 
 class VisionEncoder(nn.Module):
@@ -61,7 +62,7 @@ def graph_specs(captioner: Captioner):
     ]
 
 
-def expected_signatures(captioner: Captioner):
+def expected_signatures(captioner: Captioner, kv_cache="float32"):
     """The contract of BUNDLE.md, to check the exported graphs against."""
     cfg, g = captioner.cfg, captioner.cfg.gpt2
     s = cfg.vision.image_size
@@ -80,9 +81,9 @@ def expected_signatures(captioner: Captioner):
              io("position_ids", "int64", ["batch", "sequence"]),
              io("seqlens_k", "int32", ["batch"]),
              io("total_sequence_length", "int32", [1])]
-            + [io(n, "float32", cache) for n in decoder_graph.cache_names(g.layers, "past")],
+            + [io(n, kv_cache, cache) for n in decoder_graph.cache_names(g.layers, "past")],
             [io("logits", "float32", ["batch", 1, g.vocab_size])]
-            + [io(n, "float32", cache) for n in decoder_graph.cache_names(g.layers, "present")]),
+            + [io(n, kv_cache, cache) for n in decoder_graph.cache_names(g.layers, "present")]),
     }
 
 
@@ -114,14 +115,16 @@ def _traced(module, args, inputs, outputs, axes, scratch):
     return model
 
 
-def export_graphs(captioner: Captioner, out_dir: str, external_data_threshold=EXTERNAL_DATA_THRESHOLD):
-    """Writes the three graphs into out_dir; returns {graph: (onnx file, external data file or None)}.
+def export_graphs(captioner: Captioner, out_dir: str, kv_cache="float32",
+                  external_data_threshold=EXTERNAL_DATA_THRESHOLD):
+    """Writes the three graphs into out_dir, the decoder's cache of type kv_cache (float32 or
+    float16); returns {graph: (onnx file, external data file or None)}.
     `external_data_threshold` (bytes of weights) is a parameter only so tests can exercise that path."""
     captioner.eval()
     written = {}
-    expected = expected_signatures(captioner)
+    expected = expected_signatures(captioner, kv_cache)
     builders = [(stem, lambda scratch, spec=spec: _traced(*spec, scratch)) for stem, *spec in graph_specs(captioner)]
-    builders.append(("decoder_model_merged", lambda scratch: decoder_graph.build(captioner.gpt2, OPSET)))
+    builders.append(("decoder_model_merged", lambda scratch: decoder_graph.build(captioner.gpt2, OPSET, kv_cache)))
     for stem, build in builders:
         path = os.path.join(out_dir, f"{stem}.onnx")
         with tempfile.TemporaryDirectory(dir=out_dir) as scratch:

@@ -83,7 +83,8 @@ def _group_query_attention(qkv, past_key, past_value, seqlens_k, total_sequence_
     batch, seq, width = qkv.shape
     hd = width // (3 * num_heads)
     q, k, v = (x.reshape(batch, seq, num_heads, hd).transpose(0, 2, 1, 3) for x in np.split(qkv, 3, axis=-1))
-    present_key, present_value = past_key.copy(), past_value.copy()
+    present_key, present_value = past_key.copy(), past_value.copy()  # of the cache's type: float32 or float16
+    q = q.astype(np.float32)  # scores and softmax in float32, as the kernel computes them for float16 too
     prompt = seq == int(np.asarray(total_sequence_length).reshape(-1)[0])
     out = np.zeros((batch, num_heads, seq, hd), np.float32)
     alpha = scale or 1 / math.sqrt(hd)
@@ -91,11 +92,13 @@ def _group_query_attention(qkv, past_key, past_value, seqlens_k, total_sequence_
         total = int(seqlens_k[b]) + 1
         past = 0 if prompt else total - seq
         present_key[b, :, past:past + seq], present_value[b, :, past:past + seq] = k[b], v[b]
-        scores = (q[b] @ present_key[b, :, :total].transpose(0, 2, 1)) * np.float32(alpha)  # [N, S, total]
+        keys, values = (x[b, :, :total].astype(np.float32) for x in (present_key, present_value))
+        scores = (q[b] @ keys.transpose(0, 2, 1)) * np.float32(alpha)  # [N, S, total]
         visible = np.arange(total)[None, :] <= (past + np.arange(seq))[:, None]
         scores = np.where(visible, scores, -np.inf)
-        out[b] = _softmax(scores) @ present_value[b, :, :total]
-    return [out.transpose(0, 2, 1, 3).reshape(batch, seq, num_heads * hd), present_key, present_value]
+        out[b] = _softmax(scores) @ values
+    out = out.transpose(0, 2, 1, 3).reshape(batch, seq, num_heads * hd).astype(qkv.dtype)
+    return [out, present_key, present_value]
 
 
 def _fast_gelu(x, bias=None):
@@ -107,8 +110,8 @@ def _gather_elements(x, index, axis=0):
     return np.take_along_axis(x, index, axis=axis)
 
 
-_ONNX_TO_NUMPY = {onnx.TensorProto.FLOAT: np.float32, onnx.TensorProto.INT64: np.int64,
-                  onnx.TensorProto.BOOL: np.bool_, onnx.TensorProto.INT32: np.int32}
+_ONNX_TO_NUMPY = {onnx.TensorProto.FLOAT: np.float32, onnx.TensorProto.FLOAT16: np.float16,
+                  onnx.TensorProto.INT64: np.int64, onnx.TensorProto.BOOL: np.bool_, onnx.TensorProto.INT32: np.int32}
 
 OPS = {
     "Add": lambda a, b: a + b, "Sub": lambda a, b: a - b, "Mul": lambda a, b: a * b,

@@ -48,12 +48,21 @@ def check_bundle(folder):
     return manifest
 
 
+def export_tiny(folder, *options):
+    out = folder / "bundle"
+    assert cli.main(["export", "--random-init", "tiny", "--seed", "0", "--out", str(out),
+                     "--created", "2025-08-30T00:00:00Z", *options]) == 0
+    return str(out)
+
+
 @pytest.fixture(scope="module")
 def tiny_export(tmp_path_factory):
-    out = tmp_path_factory.mktemp("tiny") / "bundle"
-    assert cli.main(["export", "--random-init", "tiny", "--seed", "0", "--out", str(out),
-                     "--created", "2025-08-30T00:00:00Z"]) == 0
-    return str(out)
+    return export_tiny(tmp_path_factory.mktemp("tiny"))
+
+
+@pytest.fixture(scope="module")
+def tiny_export_f16_cache(tmp_path_factory):
+    return export_tiny(tmp_path_factory.mktemp("tiny-f16"), "--kv-cache", "float16")
 
 
 def test_random_tiny_bundle_has_the_contract(tiny_export):
@@ -106,16 +115,48 @@ def test_decoder_adds_each_residual_in_its_layer_norm(tiny_export):
     assert [producer[i] for i in ln_f.input[:2]] == ["GatherElements", "GatherElements"]
 
 
+def test_a_float16_cache_changes_only_the_attentions_types(tiny_export, tiny_export_f16_cache):
+    """--kv-cache float16: the cache is declared float16 and each attention is wrapped in two casts;
+    every other node and every weight is the float32 graph's."""
+    f32, f16 = (onnx.load(os.path.join(b, "decoder_model_merged.onnx")).graph
+                for b in (tiny_export, tiny_export_f16_cache))
+    layers = random_init.build("tiny", 0).cfg.gpt2.layers
+    casts = [n for n in f16.node if n.op_type == "Cast" and n.output[0].endswith(".cast")]
+    assert len(casts) == 2 * layers
+    assert [onnx.helper.get_attribute_value(c.attribute[0]) for c in casts] == [
+        onnx.TensorProto.FLOAT16, onnx.TensorProto.FLOAT] * layers
+    assert [n.op_type for n in f16.node if n not in casts] == [n.op_type for n in f32.node]
+    assert [t.raw_data for t in f16.initializer] == [t.raw_data for t in f32.initializer]
+    types = {v.name: v.type.tensor_type.elem_type for v in [*f16.input, *f16.output]}
+    assert {n: t for n, t in types.items() if "past" in n or "present" in n} == {
+        n: onnx.TensorProto.FLOAT16 for n in types if "past" in n or "present" in n}
+    assert types["inputs_embeds"] == types["logits"] == onnx.TensorProto.FLOAT
+    m = check_bundle(tiny_export_f16_cache)
+    assert m["graphs"]["decoder_model_merged"]["inputs"][4] == {
+        "name": "past_key_values.0.key", "type": "float16", "shape": ["batch", 2, "max_sequence", 8]}
+
+
 CAPACITY = 12
 
 
+def assert_close(got, want, kv_cache, atol):
+    """float32: within rtol 1e-5 and atol. A float16 cache rounds every key and value to 11
+    significant bits, and the error grows through the layers: within 1 % of the largest value."""
+    if kv_cache == "float32":
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=atol)
+    else:
+        assert np.abs(got - want).max() <= 1e-2 * np.abs(want).max()
+
+
+@pytest.mark.parametrize("kv_cache", ["float32", "float16"])
 @pytest.mark.parametrize("lengths", [[6], [3, 6, 5]])
-def test_decoder_graph_computes_what_torch_computes(tiny_export, lengths):
+def test_decoder_graph_computes_what_torch_computes(request, kv_cache, lengths):
     """A prefill of rows of different lengths (right-padded in the graph's cache, left-padded for
     torch, as Hugging Face batches them), then one decoding step writing into the same buffers."""
     model = random_init.build("tiny", 0)
     cfg = model.cfg.gpt2
-    graph = onnx.load(os.path.join(tiny_export, "decoder_model_merged.onnx"))
+    bundle = request.getfixturevalue("tiny_export" if kv_cache == "float32" else "tiny_export_f16_cache")
+    graph = onnx.load(os.path.join(bundle, "decoder_model_merged.onnx"))
     batch, longest = len(lengths), max(lengths)
     embeds = torch.randn(batch, longest + 1, cfg.hidden_size)  # the last column is the step's token
     mask = torch.tensor([[0] * (longest - n) + [1] * n for n in lengths])
@@ -128,25 +169,26 @@ def test_decoder_graph_computes_what_torch_computes(tiny_export, lengths):
         step_logits, step_present = model.gpt2(embeds[:, longest:], step_mask,
                                                torch.tensor(lengths)[:, None], present)
     names = [f"{i}.{p}" for i in range(cfg.layers) for p in ("key", "value")]
-    cache = {f"past_key_values.{n}": np.full((batch, cfg.heads, CAPACITY, cfg.head_dim), np.nan, np.float32)
+    cache = {f"past_key_values.{n}": np.full((batch, cfg.heads, CAPACITY, cfg.head_dim), np.nan, kv_cache)
              for n in names}
     out = onnx_numpy.run(graph, {"inputs_embeds": embeds[:, :longest].numpy(),
                                  "position_ids": np.tile(np.arange(longest), (batch, 1)),
                                  "seqlens_k": np.array(lengths, np.int32) - 1,
                                  "total_sequence_length": np.array([longest], np.int32), **cache})
-    np.testing.assert_allclose(out["logits"], logits.numpy(), rtol=1e-5, atol=2e-3)  # logits reach ±700
+    assert_close(out["logits"], logits.numpy(), kv_cache, atol=2e-3)  # logits reach ±700
     assert np.array_equal(out["logits"].argmax(-1), logits.numpy().argmax(-1))
     cache = {f"past_key_values.{n}": out[f"present.{n}"] for n in names}
     step = onnx_numpy.run(graph, {"inputs_embeds": embeds[:, longest:].numpy(),
                                   "position_ids": np.array(lengths)[:, None],
                                   "seqlens_k": np.array(lengths, np.int32),
                                   "total_sequence_length": np.array([longest + 1], np.int32), **cache})
-    np.testing.assert_allclose(step["logits"], step_logits.numpy(), rtol=1e-5, atol=2e-3)
+    assert_close(step["logits"], step_logits.numpy(), kv_cache, atol=2e-3)
+    assert np.array_equal(step["logits"].argmax(-1), step_logits.numpy().argmax(-1))
     for n, p in zip(names, step_present):
         got = step[f"present.{n}"]
-        assert got.shape == (batch, cfg.heads, CAPACITY, cfg.head_dim)
+        assert got.shape == (batch, cfg.heads, CAPACITY, cfg.head_dim) and got.dtype == kv_cache
         for r, length in enumerate(lengths):  # row r's valid positions, from 0; the rest never written
-            np.testing.assert_allclose(got[r, :, :length + 1], p[r, :, longest - length:].numpy(), rtol=1e-5, atol=1e-5)
+            assert_close(got[r, :, :length + 1], p[r, :, longest - length:].numpy(), kv_cache, atol=1e-5)
             assert np.isnan(got[r, :, longest + 1:]).all()
 
 

@@ -4,8 +4,10 @@ reproduces on this machine and that decoding through the exported graphs reprodu
 import gzip
 import json
 import os
+import shutil
 
 import numpy as np
+import onnx
 import pytest
 import torch
 from PIL import Image
@@ -114,3 +116,20 @@ def test_decoding_through_the_exported_graphs_reproduces_the_case(case_id):
     inputs = torch.cat([prefix, lm.embed(torch.tensor([CASES["prompt_token_ids"]]))], dim=1)
     for g in case["generations"]:
         assert generate(lm, inputs, Settings(**g["settings"]))[0].token_ids == g["token_ids"]
+
+
+def test_the_float16_cache_fixture_is_the_tiny_bundle_with_a_float16_cache(tmp_path):
+    """fixtures/tiny-bundle-f16-cache holds only the decoder and manifest; with tiny-bundle's other
+    graphs it is a valid bundle, and its decoder carries tiny-bundle's weights."""
+    f16 = os.path.join(os.path.dirname(TINY_BUNDLE), "tiny-bundle-f16-cache")
+    assert sorted(os.listdir(f16)) == ["decoder_model_merged.onnx", "manifest.json"]
+    for folder in (TINY_BUNDLE, f16):
+        for name in os.listdir(folder):
+            shutil.copy(os.path.join(folder, name), tmp_path)
+    m = check_bundle(str(tmp_path))
+    for graph in ("vision_encoder", "embed_tokens"):
+        assert m["graphs"][graph] == MANIFEST["graphs"][graph]
+    caches = [t for t in m["graphs"]["decoder_model_merged"]["inputs"] if t["name"].startswith("past_key_values")]
+    assert caches and all(t["type"] == "float16" for t in caches)
+    weights = [onnx.load(os.path.join(b, "decoder_model_merged.onnx")).graph.initializer for b in (TINY_BUNDLE, f16)]
+    assert [t.raw_data for t in weights[0]] == [t.raw_data for t in weights[1]]

@@ -18,7 +18,7 @@ class BenchCommandTest {
                 TestPaths.fixtures().resolve("parity/images/gray.png").toString());
         assertThat(r.exit()).as(r.stderr()).isZero();
         String out = String.join("\n", r.stdout());
-        assertThat(out).contains("loaded in").contains("| batch | images | images/s |");
+        assertThat(out).contains("float32 cache").contains("loaded in").contains("| batch | images | images/s |");
         assertThat(r.stdout()).anyMatch(l -> l.startsWith("| 1 | 1 |")).anyMatch(l -> l.startsWith("| 2 | 2 |"));
         // same weights, image and settings: the engine and torch must agree token for token
         assertThat(out).contains("engine ÷ torch:").contains("identical tokens for 1 of 1 images");

@@ -186,6 +186,7 @@ public final class Bundle {
                 put(out, "inputs_embeds", "float32", "batch", "sequence", d);
             }
             case DECODER -> {
+                String cache = cacheType(m);
                 put(in, "inputs_embeds", "float32", "batch", "sequence", d);
                 put(in, "position_ids", "int64", "batch", "sequence");
                 put(in, "seqlens_k", "int32", "batch");
@@ -194,14 +195,26 @@ public final class Bundle {
                 for (int i = 0; i < model.numLayers(); i++) {
                     for (String kv : new String[] {"key", "value"}) {
                         // past and present are one buffer: the attention writes new positions in place
-                        put(in, "past_key_values." + i + "." + kv, "float32", "batch", model.numHeads(), "max_sequence", model.headDim());
-                        put(out, "present." + i + "." + kv, "float32", "batch", model.numHeads(), "max_sequence", model.headDim());
+                        put(in, "past_key_values." + i + "." + kv, cache, "batch", model.numHeads(), "max_sequence", model.headDim());
+                        put(out, "present." + i + "." + kv, cache, "batch", model.numHeads(), "max_sequence", model.headDim());
                     }
                 }
             }
             default -> throw new IllegalArgumentException("unknown graph " + graph);
         }
         return new Signature(in, out);
+    }
+
+    /**
+     * The decoder cache's element type: {@code float16} when the manifest declares its first past
+     * input so (an export with {@code --kv-cache float16}), else {@code float32}. Every cache input
+     * and output must then have that type.
+     */
+    public static String cacheType(Manifest m) {
+        Graph decoder = m.graphs() == null ? null : m.graphs().get(DECODER);
+        boolean half = decoder != null && decoder.inputs() != null && decoder.inputs().stream()
+                .anyMatch(t -> "past_key_values.0.key".equals(t.name()) && "float16".equals(t.type()));
+        return half ? "float16" : "float32";
     }
 
     /** A graph's inputs and outputs by name. */

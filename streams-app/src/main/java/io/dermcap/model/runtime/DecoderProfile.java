@@ -62,7 +62,9 @@ public final class DecoderProfile {
             double ms = e.path("dur").asLong() / 1000.0;
             if (op.equals("GroupQueryAttention")) {
                 perRun[run][0] += ms;
-                JsonNode query = e.path("args").path("input_type_shape").path(0).path("float");
+                // {"float": [rows, sequence, 3D]}, or "float16" with a float16 cache
+                JsonNode typeShape = e.path("args").path("input_type_shape").path(0);
+                JsonNode query = typeShape.isObject() && typeShape.size() == 1 ? typeShape.elements().next() : typeShape;
                 rows[run] = query.path(0).asInt();
                 sequence[run] = query.path(1).asInt();
             } else if (op.equals("MatMul") || op.equals("FusedMatMul") || op.equals("Gemm")) {

@@ -2,7 +2,6 @@ package io.dermcap.model.runtime;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -15,13 +14,15 @@ import java.util.List;
  * Beams are rearranged by copying rows inside the same buffers, only the valid positions where
  * the target row differs from its new source: beams of one item share their prefix and most of
  * their tokens, so a reorder usually moves a few positions per row, not the whole row.
- * Buffers are kept between batches and grow when a batch needs more rows or positions.
+ * Buffers are kept between batches and grow when a batch needs more rows or positions. Elements are
+ * float32 or float16 (the bundle's cache type): this class moves bytes, it never reads them.
  */
 final class KvCache {
 
     private final int tensors;
     private final int heads;
     private final int headDim;
+    private final int elementBytes;
     private ByteBuffer[] buffers;
     private ByteBuffer stash;
     private int rowCapacity;
@@ -40,10 +41,11 @@ final class KvCache {
     private long nextWrite;
     private long positionsCopied;
 
-    KvCache(int tensors, int heads, int headDim) {
+    KvCache(int tensors, int heads, int headDim, int elementBytes) {
         this.tensors = tensors;
         this.heads = heads;
         this.headDim = headDim;
+        this.elementBytes = elementBytes;
         this.buffers = new ByteBuffer[tensors];
     }
 
@@ -58,7 +60,7 @@ final class KvCache {
         }
         int newRows = Math.max(rows, rowCapacity);
         int newCapacity = Math.max(positions, capacity);
-        long bytes = bytesPerTensor(newRows, newCapacity, heads, headDim);
+        long bytes = bytesPerTensor(newRows, newCapacity, heads, headDim, elementBytes);
         if (bytes > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("a cache tensor of " + newRows + " rows × " + newCapacity
                     + " positions needs " + bytes + " bytes, over 2 GiB");
@@ -69,14 +71,14 @@ final class KvCache {
         for (int t = 0; t < tensors; t++) {
             buffers[t] = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder());
         }
-        stash = ByteBuffer.allocateDirect(4 * heads * capacity * headDim).order(ByteOrder.nativeOrder());
+        stash = ByteBuffer.allocateDirect(elementBytes * heads * capacity * headDim).order(ByteOrder.nativeOrder());
         lengths = new int[0];
         writes = new long[0][];
     }
 
     /** Bytes of one cache tensor of {@code rows × positions}: the deployment sizes direct memory by this. */
-    static long bytesPerTensor(int rows, int positions, int heads, int headDim) {
-        return 4L * rows * heads * positions * headDim;
+    static long bytesPerTensor(int rows, int positions, int heads, int headDim, int elementBytes) {
+        return (long) elementBytes * rows * heads * positions * headDim;
     }
 
     /** Frees the buffers now (they are gigabytes for the full model). */
@@ -135,10 +137,9 @@ final class KvCache {
     }
 
     /** Tensor {@code t} over its first {@code rows} rows, {@code [rows, heads, capacity, headDim]}. */
-    FloatBuffer view(int t, int rows) {
-        int floats = rows * heads * capacity * headDim;
-        return buffers[t].duplicate().order(ByteOrder.nativeOrder()).position(0).limit(4 * floats).slice()
-                .order(ByteOrder.nativeOrder()).asFloatBuffer();
+    ByteBuffer view(int t, int rows) {
+        int elements = rows * heads * capacity * headDim;
+        return buffers[t].duplicate().position(0).limit(elementBytes * elements).slice().order(ByteOrder.nativeOrder());
     }
 
     /**
@@ -167,14 +168,14 @@ final class KvCache {
             start[k] = c.kind() == Kind.ROW_TO_STASH || c.to() >= old.length ? 0 : shared(c.to(), c.from());
             positionsCopied += (long) tensors * heads * (old[c.from()] - start[k]);
         }
-        int headStride = 4 * capacity * headDim;
+        int headStride = elementBytes * capacity * headDim;
         int rowStride = heads * headStride;
         for (int t = 0; t < tensors; t++) {
             ByteBuffer buf = buffers[t];
             for (int k = 0; k < plan.size(); k++) {
                 Copy c = plan.get(k);
-                int offset = 4 * start[k] * headDim;
-                int bytes = 4 * old[c.from()] * headDim - offset;
+                int offset = elementBytes * start[k] * headDim;
+                int bytes = elementBytes * old[c.from()] * headDim - offset;
                 ByteBuffer from = c.kind() == Kind.STASH_TO_ROW ? stash : buf;
                 ByteBuffer to = c.kind() == Kind.ROW_TO_STASH ? stash : buf;
                 int fromBase = (c.kind() == Kind.STASH_TO_ROW ? 0 : c.from() * rowStride) + offset;

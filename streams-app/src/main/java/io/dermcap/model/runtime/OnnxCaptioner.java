@@ -67,7 +67,7 @@ public final class OnnxCaptioner implements Captioner {
         this.engine = engine;
         this.models = models;
         this.model = bundle.manifest().model();
-        this.decoder = new OrtDecoder(models, model);
+        this.decoder = new OrtDecoder(models, model, Bundle.cacheType(bundle.manifest()));
         this.searchPool = Executors.newFixedThreadPool(threads, r -> {
             Thread t = new Thread(r, "dermcap-search");
             t.setDaemon(true);

@@ -1,5 +1,6 @@
 package io.dermcap.model.runtime;
 
+import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtException;
@@ -37,6 +38,7 @@ final class OrtDecoder implements DecoderSession {
     private final int vocab;
     private final int prefixTokens;
     private final int padToken;
+    private final OnnxJavaType cacheType;
     private final KvCache cache;
     private final String[] pastNames;
     private final String[] presentNames;
@@ -45,7 +47,8 @@ final class OrtDecoder implements DecoderSession {
     /** The cache tensors over the first n rows ({@code [n]}), made once per row count and reservation. */
     private CacheTensors[] bound = new CacheTensors[0];
 
-    OrtDecoder(OnnxModels models, Manifest.Model model) {
+    /** @param cacheType the bundle's cache type, {@code float32} or {@code float16} ({@code Bundle.cacheType}) */
+    OrtDecoder(OnnxModels models, Manifest.Model model, String cacheType) {
         this.models = models;
         int layers = model.numLayers();
         this.heads = model.numHeads();
@@ -54,7 +57,12 @@ final class OrtDecoder implements DecoderSession {
         this.vocab = model.vocabSize();
         this.prefixTokens = model.prefixTokens();
         this.padToken = model.padTokenId();
-        this.cache = new KvCache(2 * layers, model.numHeads(), model.headDim());
+        this.cacheType = switch (cacheType) {
+            case "float32" -> OnnxJavaType.FLOAT;
+            case "float16" -> OnnxJavaType.FLOAT16;
+            default -> throw new IllegalArgumentException("cache type " + cacheType + " is neither float32 nor float16");
+        };
+        this.cache = new KvCache(2 * layers, model.numHeads(), model.headDim(), this.cacheType.size);
         this.pastNames = new String[2 * layers];
         this.presentNames = new String[2 * layers];
         for (int i = 0; i < layers; i++) {
@@ -78,7 +86,7 @@ final class OrtDecoder implements DecoderSession {
             }
         } catch (OutOfMemoryError e) {
             release();
-            long bytes = pastNames.length * KvCache.bytesPerTensor(rows, length, heads, headDim);
+            long bytes = pastNames.length * KvCache.bytesPerTensor(rows, length, heads, headDim, cacheType.size);
             throw new ModelException(String.format("the key/value cache for %d rows × %d positions needs %.2f GB of direct memory: "
                     + "lower the batch size or beams, or raise -XX:MaxDirectMemorySize (%s)", rows, length, bytes / 1e9, e.getMessage()), e);
         }
@@ -215,8 +223,8 @@ final class OrtDecoder implements DecoderSession {
             Map<String, OnnxValue> present = new HashMap<>();
             long[] shape = {n, heads, cache.capacity(), headDim};
             for (int t = 0; t < pastNames.length; t++) {
-                past.put(pastNames[t], OnnxTensor.createTensor(models.env, cache.view(t, n), shape));
-                present.put(presentNames[t], OnnxTensor.createTensor(models.env, cache.view(t, n), shape));
+                past.put(pastNames[t], OnnxTensor.createTensor(models.env, cache.view(t, n), shape, cacheType));
+                present.put(presentNames[t], OnnxTensor.createTensor(models.env, cache.view(t, n), shape, cacheType));
             }
             bound[n] = new CacheTensors(past, present);
         }

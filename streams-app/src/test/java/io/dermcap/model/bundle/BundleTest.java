@@ -93,6 +93,15 @@ class BundleTest {
     }
 
     @Test
+    void aFloat16CacheMustBeFloat16Throughout() throws Exception {
+        // the first past input sets the cache type (float16 here), so a float32 output is refused
+        Path dir = copy();
+        editManifest(dir, m -> ((ObjectNode) m.get("graphs").get("decoder_model_merged").get("inputs").get(4)).put("type", "float16"));
+        assertRefused(dir, Reason.SIGNATURE_MISMATCH,
+                "decoder_model_merged declares output present.0.key as float32 [batch, 2, max_sequence, 8], expected float16");
+    }
+
+    @Test
     void graphWhoseRealSignatureDiffersFromItsManifest() throws Exception {
         // put the vision encoder where the token embedding should be, with a consistent hash:
         // only opening the graph shows that its inputs are not what the manifest says

@@ -55,7 +55,7 @@ class InPlaceCacheTest {
         float[][] afterPrefill = captioner.onEngine(() -> {
             decoder.reserve(2, CAPACITY);
             for (int t = 0; t < tensors; t++) {
-                FloatBuffer view = cache.view(t, 2);
+                FloatBuffer view = cache.view(t, 2).asFloatBuffer();
                 for (int i = 0; i < view.capacity(); i++) {
                     view.put(i, Float.NaN);
                 }
@@ -120,7 +120,7 @@ class InPlaceCacheTest {
     private static float[][] snapshot(KvCache cache, int tensors, int rows) {
         float[][] out = new float[tensors][];
         for (int t = 0; t < tensors; t++) {
-            FloatBuffer view = cache.view(t, rows);
+            FloatBuffer view = cache.view(t, rows).asFloatBuffer();
             out[t] = new float[view.capacity()];
             view.get(0, out[t]);
         }

@@ -1,8 +1,10 @@
 package io.dermcap.model.runtime;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
-import java.nio.FloatBuffer;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Random;
 
@@ -16,10 +18,11 @@ class KvCacheTest {
     private static final int HEAD_DIM = 3;
     private static final int CAPACITY = 9;
 
-    @Test
-    void selectEqualsANaiveGatherOfValidPositionsForAnyMapping() {
+    @ParameterizedTest(name = "{0}-byte elements")
+    @ValueSource(ints = {4, 2}) // a float32 or a float16 cache
+    void selectEqualsANaiveGatherOfValidPositionsForAnyMapping(int elementBytes) {
         Random random = new Random(5);
-        KvCache cache = new KvCache(TENSORS, HEADS, HEAD_DIM);
+        KvCache cache = new KvCache(TENSORS, HEADS, HEAD_DIM, elementBytes);
         cache.reserve(12, CAPACITY);
         int cycles = 0;
         for (int trial = 0; trial < 300; trial++) {
@@ -28,7 +31,7 @@ class KvCacheTest {
             for (int r = 0; r < rows; r++) {
                 lengths[r] = 1 + random.nextInt(CAPACITY);
             }
-            float[][] before = fill(cache, lengths, random);
+            float[][] before = fill(cache, elementBytes, lengths, random);
             int n = 1 + random.nextInt(12);
             int[] source = new int[n];
             for (int i = 0; i < n; i++) {
@@ -48,11 +51,11 @@ class KvCacheTest {
                 assertThat(cache.length(i)).isEqualTo(lengths[source[i]]);
             }
             for (int t = 0; t < TENSORS; t++) {
-                FloatBuffer view = cache.view(t, n);
+                ByteBuffer view = cache.view(t, n);
                 for (int i = 0; i < n; i++) {
                     for (int h = 0; h < HEADS; h++) {
                         for (int k = 0; k < lengths[source[i]] * HEAD_DIM; k++) {
-                            assertThat(view.get(at(i, h) + k)).as("trial %d tensor %d row %d head %d", trial, t, i, h)
+                            assertThat(get(view, elementBytes, at(i, h) + k)).as("trial %d tensor %d row %d head %d", trial, t, i, h)
                                     .isEqualTo(before[t][at(source[i], h) + k]);
                         }
                     }
@@ -70,12 +73,12 @@ class KvCacheTest {
         int items = 3;
         int beams = 4;
         int prefill = 5;
-        KvCache cache = new KvCache(TENSORS, HEADS, HEAD_DIM);
+        KvCache cache = new KvCache(TENSORS, HEADS, HEAD_DIM, 4);
         cache.reserve(items * beams, CAPACITY); // prefill + 4 steps
         int[] lengths = new int[items];
         Arrays.fill(lengths, prefill);
         lengths[1] = prefill - 2; // items of different prompt lengths
-        float[][] expected = fill(cache, lengths, random);
+        float[][] expected = fill(cache, 4, lengths, random);
         int[] expand = new int[items * beams];
         for (int i = 0; i < expand.length; i++) {
             expand[i] = i / beams;
@@ -86,13 +89,13 @@ class KvCacheTest {
         long naive = 0;
         for (int step = 0; step < 4; step++) {
             for (int t = 0; t < TENSORS; t++) { // the decoder writes position length(r) of every row
-                FloatBuffer view = cache.view(t, expand.length);
+                ByteBuffer view = cache.view(t, expand.length);
                 for (int r = 0; r < expand.length; r++) {
                     for (int h = 0; h < HEADS; h++) {
                         for (int d = 0; d < HEAD_DIM; d++) {
                             int at = at(r, h) + cache.length(r) * HEAD_DIM + d;
                             expected[t][at] = random.nextFloat();
-                            view.put(at, expected[t][at]);
+                            view.putFloat(4 * at, expected[t][at]);
                         }
                     }
                 }
@@ -112,12 +115,12 @@ class KvCacheTest {
             cache.select(source);
             expected = gather(expected, source);
             for (int t = 0; t < TENSORS; t++) {
-                FloatBuffer view = cache.view(t, source.length);
+                ByteBuffer view = cache.view(t, source.length);
                 for (int i = 0; i < source.length; i++) {
                     assertThat(cache.length(i)).isEqualTo(before[source[i]]);
                     for (int h = 0; h < HEADS; h++) {
                         for (int k = 0; k < cache.length(i) * HEAD_DIM; k++) {
-                            assertThat(view.get(at(i, h) + k)).as("step %d tensor %d row %d head %d at %d", step, t, i, h, k)
+                            assertThat(get(view, 4, at(i, h) + k)).as("step %d tensor %d row %d head %d at %d", step, t, i, h, k)
                                     .isEqualTo(expected[t][at(i, h) + k]);
                         }
                     }
@@ -142,25 +145,26 @@ class KvCacheTest {
 
     @Test
     void refusesRowsItDoesNotHaveAndLengthsOverTheReservation() {
-        KvCache cache = new KvCache(TENSORS, HEADS, HEAD_DIM);
+        KvCache cache = new KvCache(TENSORS, HEADS, HEAD_DIM, 4);
         cache.reserve(2, CAPACITY);
-        fill(cache, new int[] {CAPACITY - 1, CAPACITY}, new Random(1));
+        fill(cache, 4, new int[] {CAPACITY - 1, CAPACITY}, new Random(1));
         assertThatThrownBy(() -> cache.select(new int[] {2})).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("row 2 does not exist");
         assertThatThrownBy(cache::grow).isInstanceOf(IllegalStateException.class).hasMessageContaining("exceed the reserved");
         assertThatThrownBy(() -> cache.start(new int[] {1, 1, 1})).isInstanceOf(IllegalStateException.class).hasMessageContaining("exceed the reserved");
     }
 
-    @Test
-    void aLargerReservationReplacesTheBuffersAndASmallerOneKeepsThem() {
-        KvCache cache = new KvCache(TENSORS, HEADS, HEAD_DIM);
+    @ParameterizedTest(name = "{0}-byte elements")
+    @ValueSource(ints = {4, 2})
+    void aLargerReservationReplacesTheBuffersAndASmallerOneKeepsThem(int elementBytes) {
+        KvCache cache = new KvCache(TENSORS, HEADS, HEAD_DIM, elementBytes);
         cache.reserve(2, 4);
-        FloatBuffer first = cache.view(0, 2);
+        ByteBuffer first = cache.view(0, 2);
         cache.reserve(1, 3);
         assertThat(cache.capacity()).isEqualTo(4);
         assertThat(cache.view(0, 2).capacity()).isEqualTo(first.capacity());
         cache.reserve(3, 5);
         assertThat(cache.capacity()).isEqualTo(5);
-        assertThat(cache.view(0, 3).capacity()).isEqualTo(3 * HEADS * 5 * HEAD_DIM);
+        assertThat(cache.view(0, 3).capacity()).isEqualTo(elementBytes * 3 * HEADS * 5 * HEAD_DIM);
     }
 
     /** The tensors as a select of {@code source} should leave them (row i = old row source[i], whole). */
@@ -189,22 +193,34 @@ class KvCacheTest {
         return (row * HEADS + head) * CAPACITY * HEAD_DIM;
     }
 
-    /** Writes random values into every row's valid positions, the rest NaN; returns the tensors as written. */
-    private static float[][] fill(KvCache cache, int[] lengths, Random random) {
+    /**
+     * Writes random values into every row's valid positions, the rest -1; returns the tensors as
+     * written. Values are whole numbers below 2^15, so a 2-byte element holds them as a short.
+     */
+    private static float[][] fill(KvCache cache, int elementBytes, int[] lengths, Random random) {
         int rows = lengths.length;
         float[][] data = new float[TENSORS][rows * HEADS * CAPACITY * HEAD_DIM];
         cache.start(lengths);
         for (int t = 0; t < TENSORS; t++) {
-            FloatBuffer view = cache.view(t, rows);
+            ByteBuffer view = cache.view(t, rows);
             for (int r = 0; r < rows; r++) {
                 for (int h = 0; h < HEADS; h++) {
                     for (int k = 0; k < CAPACITY * HEAD_DIM; k++) {
-                        data[t][at(r, h) + k] = k < lengths[r] * HEAD_DIM ? random.nextFloat() : Float.NaN;
-                        view.put(at(r, h) + k, data[t][at(r, h) + k]);
+                        float value = k < lengths[r] * HEAD_DIM ? random.nextInt(1 << 15) : -1;
+                        data[t][at(r, h) + k] = value;
+                        if (elementBytes == 4) {
+                            view.putFloat(4 * (at(r, h) + k), value);
+                        } else {
+                            view.putShort(2 * (at(r, h) + k), (short) value);
+                        }
                     }
                 }
             }
         }
         return data;
+    }
+
+    private static float get(ByteBuffer view, int elementBytes, int index) {
+        return elementBytes == 4 ? view.getFloat(4 * index) : view.getShort(2 * index);
     }
 }
