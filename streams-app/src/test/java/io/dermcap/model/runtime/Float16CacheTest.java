@@ -22,7 +22,6 @@ import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
@@ -130,15 +129,8 @@ class Float16CacheTest {
      */
     @Test
     void mostCaptionsOfTheParityCasesAreTorchsAndNoneDependsOnItsBatch() throws Exception {
-        List<Request> batch = new ArrayList<>();
-        List<JsonNode> expected = new ArrayList<>();
-        for (JsonNode c : ParityFixtures.cases()) {
-            PixelTensor pixels = preprocessor.preprocess(ParityFixtures.image(c));
-            for (JsonNode g : c.get("generations")) {
-                batch.add(new Request(pixels, ParityFixtures.settings(g)));
-                expected.add(g);
-            }
-        }
+        List<ParityFixtures.Generation> generations = ParityFixtures.generations(preprocessor);
+        List<Request> batch = generations.stream().map(ParityFixtures.Generation::request).toList();
         List<Caption> together = captioner.caption(batch);
         int same = 0;
         int alike = 0;
@@ -146,13 +138,12 @@ class Float16CacheTest {
         int referenceTokens = 0;
         for (int i = 0; i < batch.size(); i++) {
             Caption alone = captioner.caption(List.of(batch.get(i))).get(0);
-            alike += Arrays.equals(alone.tokenIds(), together.get(i).tokenIds()) ? 1 : 0;
-            int[] reference = ParityFixtures.ints(expected.get(i).get("token_ids"));
-            int[] ref = reference.length > 0 && reference[reference.length - 1] == 50256
-                    ? Arrays.copyOf(reference, reference.length - 1) : reference;
-            same += Arrays.equals(ref, together.get(i).tokenIds()) ? 1 : 0;
+            int[] tokens = together.get(i).tokenIds();
+            alike += Arrays.equals(alone.tokenIds(), tokens) ? 1 : 0;
+            int[] ref = ParityFixtures.captionTokens(generations.get(i).reference());
+            same += Arrays.equals(ref, tokens) ? 1 : 0;
             int p = 0;
-            while (p < ref.length && p < together.get(i).tokenIds().length && ref[p] == together.get(i).tokenIds()[p]) {
+            while (p < ref.length && p < tokens.length && ref[p] == tokens[p]) {
                 p++;
             }
             sharedPrefix += p;

@@ -3,6 +3,10 @@ package io.dermcap.model.runtime;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dermcap.TestPaths;
+import io.dermcap.image.ImageException;
+import io.dermcap.image.ImagePreprocessor;
+import io.dermcap.image.PixelTensor;
+import io.dermcap.model.Captioner.Request;
 import io.dermcap.model.GenerationSettings;
 
 import java.io.IOException;
@@ -64,6 +68,33 @@ public final class ParityFixtures {
             out[i] = array.get(i).asInt();
         }
         return out;
+    }
+
+    /** One generation of a case: "case/generation", the request that asks for it, torch's result. */
+    record Generation(String name, Request request, JsonNode reference) {
+    }
+
+    /** Every generation of every case, in the order of cases.json. */
+    static List<Generation> generations(ImagePreprocessor preprocessor) throws IOException, ImageException {
+        List<Generation> out = new ArrayList<>();
+        for (JsonNode c : cases()) {
+            PixelTensor pixels = preprocessor.preprocess(image(c));
+            for (JsonNode g : c.get("generations")) {
+                out.add(new Generation(c.get("id").asText() + "/" + g.get("name").asText(), new Request(pixels, settings(g)), g));
+            }
+        }
+        return out;
+    }
+
+    /** torch's tokens of a generation without its final EOS: the engine's caption tokens. */
+    static int[] captionTokens(JsonNode generation) {
+        int[] reference = ints(generation.get("token_ids"));
+        return endsOnEos(generation) ? Arrays.copyOf(reference, reference.length - 1) : reference;
+    }
+
+    static boolean endsOnEos(JsonNode generation) {
+        JsonNode ids = generation.get("token_ids");
+        return ids.size() > 0 && ids.get(ids.size() - 1).asInt() == 50256;
     }
 
     static GenerationSettings settings(JsonNode generation) {

@@ -16,7 +16,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.nio.FloatBuffer;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -116,34 +115,21 @@ class ParityTest {
     @Test
     void everyGreedyAndBeamCaseOneImageAtATime() throws Exception {
         int checked = 0;
-        for (JsonNode c : ParityFixtures.cases()) {
-            PixelTensor pixels = preprocessor.preprocess(ParityFixtures.image(c));
-            for (JsonNode g : c.get("generations")) {
-                Caption caption = captioner.caption(List.of(new Request(pixels, ParityFixtures.settings(g)))).get(0);
-                assertSameAsReference(c.get("id").asText() + "/" + g.get("name").asText(), caption, g);
-                checked++;
-            }
+        for (ParityFixtures.Generation g : ParityFixtures.generations(preprocessor)) {
+            assertSameAsReference(g.name(), captioner.caption(List.of(g.request())).get(0), g.reference());
+            checked++;
         }
         assertThat(checked).isEqualTo(8 * ParityFixtures.cases().size()); // 3 profiles and ban-check, greedy and beam
     }
 
     @Test
     void everyCaseInOneMixedBatch() throws Exception {
-        List<Request> batch = new ArrayList<>();
-        List<JsonNode> expected = new ArrayList<>();
-        List<String> names = new ArrayList<>();
-        for (JsonNode c : ParityFixtures.cases()) {
-            PixelTensor pixels = preprocessor.preprocess(ParityFixtures.image(c));
-            for (JsonNode g : c.get("generations")) {
-                batch.add(new Request(pixels, ParityFixtures.settings(g)));
-                expected.add(g);
-                names.add(c.get("id").asText() + "/" + g.get("name").asText());
-            }
-        }
-        List<Caption> captions = captioner.caption(batch);
-        for (int i = 0; i < batch.size(); i++) {
-            assertSameAsReference(names.get(i) + " in a batch of " + batch.size(), captions.get(i), expected.get(i));
-            assertThat(captions.get(i).batchSize()).isEqualTo(batch.size());
+        List<ParityFixtures.Generation> generations = ParityFixtures.generations(preprocessor);
+        List<Caption> captions = captioner.caption(generations.stream().map(ParityFixtures.Generation::request).toList());
+        for (int i = 0; i < generations.size(); i++) {
+            ParityFixtures.Generation g = generations.get(i);
+            assertSameAsReference(g.name() + " in a batch of " + generations.size(), captions.get(i), g.reference());
+            assertThat(captions.get(i).batchSize()).isEqualTo(generations.size());
         }
     }
 
@@ -164,11 +150,10 @@ class ParityTest {
     }
 
     private static void assertSameAsReference(String name, Caption caption, JsonNode g) {
-        int[] reference = ParityFixtures.ints(g.get("token_ids"));
-        boolean endedOnEos = reference.length > 0 && reference[reference.length - 1] == 50256;
-        int[] withoutEos = endedOnEos ? Arrays.copyOf(reference, reference.length - 1) : reference;
-        assertThat(caption.tokenIds()).as(name + " (min top-2 gap " + g.get("min_top2_gap").asDouble() + ")").isEqualTo(withoutEos);
-        assertThat(caption.finishReason()).as(name).isEqualTo(endedOnEos ? FinishReason.EOS : FinishReason.MAX_NEW_TOKENS);
+        assertThat(caption.tokenIds()).as(name + " (min top-2 gap " + g.get("min_top2_gap").asDouble() + ")")
+                .isEqualTo(ParityFixtures.captionTokens(g));
+        assertThat(caption.finishReason()).as(name)
+                .isEqualTo(ParityFixtures.endsOnEos(g) ? FinishReason.EOS : FinishReason.MAX_NEW_TOKENS);
         assertThat(caption.text()).as(name).isEqualTo(g.get("text").asText());
     }
 
