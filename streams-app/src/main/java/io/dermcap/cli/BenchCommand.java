@@ -136,7 +136,8 @@ final class BenchCommand implements Callable<Integer> {
         out.printf("bundle %s %s (%.2f GB, %s cache), %s, %d threads, loaded in %.2f s (verify %.2f s, sessions %.2f s), "
                         + "RSS after load %.2f GB%n",
                 captioner.info().bundleName(), captioner.info().bundleVersion(), bundleBytes / 1e9,
-                Bundle.cacheType(captioner.bundle().manifest()), captioner.info().runtime().executionProvider(), config.engine().threads(),
+                Bundle.cacheType(captioner.bundle().manifest()), captioner.info().runtime().executionProvider(),
+                config.engine().threads(),
                 load.totalNanos() / 1e9, load.verifyNanos() / 1e9, load.sessionsNanos() / 1e9, loadedRss / 1e9);
         out.printf("settings: beams %d, new tokens %d..%d, no-repeat %d-gram, repetition %.2f, length penalty %.2f%n",
                 settings.numBeams(), settings.minNewTokens(), settings.maxNewTokens(), settings.noRepeatNgramSize(),

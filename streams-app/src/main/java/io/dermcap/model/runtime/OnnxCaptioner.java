@@ -252,8 +252,7 @@ public final class OnnxCaptioner implements Captioner {
         }
         int prefix = model.prefixTokens() * model.hiddenSize();
         try (OnnxTensor input = OnnxTensor.createTensor(models.env, pixels, new long[] {n, 3, size, size});
-             OrtSession.RunOptions run = shrinkingRun();
-             OrtSession.Result result = models.vision.run(Map.of("pixel_values", input), run)) {
+             OrtSession.Result result = models.vision.run(Map.of("pixel_values", input), models.visionRun)) {
             FloatBuffer out = ((OnnxTensor) result.get(0)).getFloatBuffer();
             float[][] prefixes = new float[n][prefix];
             for (int i = 0; i < n; i++) {
@@ -262,23 +261,6 @@ public final class OnnxCaptioner implements Captioner {
             return prefixes;
         } catch (OrtException e) {
             throw new ModelException("vision_encoder failed on " + n + " images: " + e.getMessage(), e);
-        }
-    }
-
-    /**
-     * Options for the encoder's run: its activations (a batch of ViT-B/16 images) are the CPU
-     * arena's largest, and the key/value cache is allocated right after, so the arena gives back
-     * its free memory at the end of the run (peak RSS at batch 8 of the full-size bundle 3.65–3.68
-     * instead of 3.69–3.73 GB, docs/benchmarks.md).
-     */
-    private static OrtSession.RunOptions shrinkingRun() throws OrtException {
-        OrtSession.RunOptions run = new OrtSession.RunOptions();
-        try {
-            run.addRunConfigEntry("memory.enable_memory_arena_shrinkage", "cpu:0");
-            return run;
-        } catch (OrtException | RuntimeException e) {
-            run.close();
-            throw e;
         }
     }
 

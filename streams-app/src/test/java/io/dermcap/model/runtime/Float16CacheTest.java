@@ -38,11 +38,12 @@ class Float16CacheTest {
     static Path tmp;
     private static OnnxCaptioner captioner;
     private static ImagePreprocessor preprocessor;
+    private static final EngineOptions ENGINE = new EngineOptions(2, EngineOptions.OptimizationLevel.ALL,
+            EngineOptions.ExecutionProvider.CPU, 0, true);
 
     @BeforeAll
     static void load() throws Exception {
-        captioner = OnnxCaptioner.load(assemble(tmp.resolve("bundle")), new EngineOptions(2, EngineOptions.OptimizationLevel.ALL,
-                EngineOptions.ExecutionProvider.CPU, 0, true));
+        captioner = OnnxCaptioner.load(assemble(tmp.resolve("bundle")), ENGINE);
         preprocessor = new ImagePreprocessor(captioner.preprocessing(), TestDefaults.IMAGE_LIMITS);
     }
 
@@ -109,8 +110,7 @@ class Float16CacheTest {
 
     @Test
     void theDecoderProfileFindsTheStepsOfAFloat16Cache() throws Exception {
-        try (OnnxCaptioner profiled = OnnxCaptioner.load(captioner.bundle().dir(), new EngineOptions(2,
-                EngineOptions.OptimizationLevel.ALL, EngineOptions.ExecutionProvider.CPU, 0, true), tmp.resolve("profile"))) {
+        try (OnnxCaptioner profiled = OnnxCaptioner.load(captioner.bundle().dir(), ENGINE, tmp.resolve("profile"))) {
             JsonNode c = ParityFixtures.cases().get(0);
             GenerationSettings beams = ParityFixtures.settings(c.get("generations").get(1)); // card/beam
             PixelTensor pixels = preprocessor.preprocess(ParityFixtures.image(c));
